@@ -1,0 +1,51 @@
+"""sprout.meshes: parametric gmsh geometry builders. Never imports dolfinx.
+
+The contract with the solver is a gmsh model (or ``.msh`` file) whose physical groups carry
+names: regions (cells) such as ``die``, ``resin``, ``bump``; boundaries (facets) such as
+``bottom``, ``interface_si_resin``, ``sym_x``. The solver looks regions up by name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+import gmsh
+from pydantic import Field
+
+from .base import BuiltMesh, Geometry, GeometryError, GeometryModel, gmsh_session, summarize, to_si_mesh
+from .core_shell import CoreShell
+from .layered import Layer, LayeredPlate
+
+GeometrySpec = Annotated[Union[LayeredPlate, CoreShell], Field(discriminator="type")]
+
+__all__ = [
+    "BuiltMesh",
+    "CoreShell",
+    "Geometry",
+    "GeometryError",
+    "GeometryModel",
+    "GeometrySpec",
+    "Layer",
+    "LayeredPlate",
+    "build_mesh",
+    "gmsh_session",
+]
+
+
+def build_mesh(spec: Geometry, order: int = 1) -> BuiltMesh:
+    """Build the geometry and its mesh into the current gmsh model (inside gmsh_session).
+
+    ``order`` 2 gives curved (quadratic) elements on curved boundaries. Coordinates of the
+    resulting mesh are in metres."""
+    spec.check()
+    spec.build(spec.type)
+    gmsh.model.mesh.generate(spec.dimension)
+    if order > 1:
+        gmsh.model.mesh.setOrder(order)
+    to_si_mesh()
+    regions = {}
+    boundaries = {}
+    for dim, tag in gmsh.model.getPhysicalGroups():
+        name = gmsh.model.getPhysicalName(dim, tag)
+        (regions if dim == spec.dimension else boundaries)[name] = tag
+    return summarize(spec.dimension, regions, boundaries)

@@ -1,0 +1,137 @@
+"""What every parametric geometry shares: strict spec models, the gmsh session, and the
+file contract with the solver (physical groups carry names, never bare numbers)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+from typing import Annotated, Iterator, Protocol, runtime_checkable
+
+import gmsh
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+# gmsh/OpenCASCADE work in micrometres: OCC's absolute tolerance (1e-7) would be 10 % of a
+# 1 um feature in metres. Specs hold SI metres; builders multiply by UM_PER_M; the
+# finished mesh is scaled back to metres (to_si_mesh) so .msh files and the solver see SI.
+UM_PER_M = 1e6
+
+RegionName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=48),
+]
+
+
+class GeometryModel(BaseModel):
+    """Base of all geometry specs: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@runtime_checkable
+class Geometry(Protocol):
+    """A parametric geometry the solver can mesh: analytic boxes and package models are
+    interchangeable behind this protocol."""
+
+    type: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def region_names(self) -> list[str]: ...
+
+    def boundary_names(self) -> list[str]: ...
+
+    def check(self) -> None:
+        """Raise :class:`GeometryError` for constraints pydantic cannot express."""
+
+    def build(self, model_name: str) -> None:
+        """Add the geometry, its physical groups and its mesh sizes to the current gmsh model."""
+
+
+class GeometryError(ValueError):
+    """A geometric constraint is violated; ``field`` is the case-file path of the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class BuiltMesh:
+    """What a build produced, as the solver and the reports need it."""
+
+    dimension: int
+    regions: dict[str, int] = field(default_factory=dict)  # name -> physical tag (dim)
+    boundaries: dict[str, int] = field(default_factory=dict)  # name -> physical tag (dim-1)
+    element_counts: dict[str, int] = field(default_factory=dict)  # region -> cells
+    nodes: int = 0
+
+
+@contextlib.contextmanager
+def gmsh_session(verbose: bool = False) -> Iterator[None]:
+    """An initialised gmsh with settings that make meshes reproducible.
+
+    gmsh is a process-wide singleton; callers on MPI build on one rank only."""
+    already = gmsh.isInitialized()
+    if not already:
+        # interruptible=False: gmsh must not install its own SIGINT handler in a
+        # library call (the CLI owns signals).
+        gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
+        gmsh.option.setNumber("General.Verbosity", 3 if verbose else 1)
+        # Reproducibility: one thread and a fixed seed give the same mesh every run.
+        gmsh.option.setNumber("General.NumThreads", 1)
+        gmsh.option.setNumber("Mesh.RandomSeed", 1)
+        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+        yield
+    finally:
+        if not already:
+            gmsh.finalize()
+
+
+def add_physical(dim: int, entities: list[int], name: str, tag: int) -> int:
+    """Add a named physical group (deduplicated entity list); returns its tag."""
+    ents = sorted(set(int(e) for e in entities))
+    if not ents:
+        raise GeometryError(name, "no entities for this physical group (the geometry is degenerate)")
+    gmsh.model.addPhysicalGroup(dim, ents, tag=tag, name=name)
+    return tag
+
+
+def point_on(dim: int, tag: int) -> tuple[float, float, float]:
+    """A point in the middle of a curve's or surface's parameter range."""
+    lo, hi = gmsh.model.getParametrizationBounds(dim, tag)
+    mid = [(a + b) / 2 for a, b in zip(lo, hi)]
+    x = gmsh.model.getValue(dim, tag, mid)
+    return float(x[0]), float(x[1]), float(x[2])
+
+
+def bounding_box(dim: int, tag: int) -> tuple[float, ...]:
+    return tuple(gmsh.model.getBoundingBox(dim, tag))
+
+
+def isclose(a: float, b: float, scale: float) -> bool:
+    """Equal up to OCC's bounding-box padding, relative to the model size."""
+    return math.isclose(a, b, rel_tol=0.0, abs_tol=1e-6 * scale)
+
+
+def to_si_mesh() -> None:
+    """Scale the generated mesh from the builder's micrometres to metres."""
+    s = 1.0 / UM_PER_M
+    gmsh.model.mesh.affineTransform([s, 0, 0, 0, 0, s, 0, 0, 0, 0, s, 0])
+
+
+def summarize(dimension: int, regions: dict[str, int], boundaries: dict[str, int]) -> BuiltMesh:
+    """Count elements per region of the mesh now in gmsh."""
+    counts: dict[str, int] = {}
+    for name, tag in regions.items():
+        n = 0
+        for ent in gmsh.model.getEntitiesForPhysicalGroup(dimension, tag):
+            types, tags, _ = gmsh.model.mesh.getElements(dimension, int(ent))
+            n += sum(len(t) for t in tags)
+        counts[name] = n
+    node_tags, _, _ = gmsh.model.mesh.getNodes()
+    return BuiltMesh(dimension, dict(regions), dict(boundaries), counts, int(len(node_tags)))

@@ -1,0 +1,160 @@
+"""What the engineer reads off a thermo-elastic solution: stresses per region, warpage and
+curvature of the bottom surface. No Python loops over cells or dofs: numpy on arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+import dolfinx.fem as fem
+
+from .thermoelastic import principal, von_mises
+
+
+@dataclass
+class StressField:
+    """Stress interpolated into DG(k-1) tensors, with von Mises and principal values at
+    the same points (exact for affine cells: the stress is a polynomial of degree k-1)."""
+
+    tensor: fem.Function  # 3x3 tensor, DG(k-1)
+    von_mises: fem.Function  # scalar, DG(k-1)
+    principal: fem.Function  # 3-vector, ascending, DG(k-1)
+
+
+def stress_field(forms, u: fem.Function, degree: int) -> StressField:
+    msh = u.function_space.mesh
+    k = max(degree - 1, 0)
+    T = fem.functionspace(msh, ("DG", k, (3, 3)))
+    S = fem.functionspace(msh, ("DG", k))
+    P = fem.functionspace(msh, ("DG", k, (3,)))
+    sig = fem.Function(T, name="stress_Pa")
+    sig.interpolate(fem.Expression(forms.sigma(u), T.element.interpolation_points))
+    s = sig.x.array.reshape(-1, 3, 3)
+    vm = fem.Function(S, name="von_mises_Pa")
+    vm.x.array[:] = von_mises(s)
+    pr = fem.Function(P, name="principal_stress_Pa")
+    pr.x.array[:] = principal(s).ravel()
+    return StressField(sig, vm, pr)
+
+
+def region_stress_stats(domain, field: StressField, weight) -> dict[str, dict[str, float]]:
+    """Per region: max and volume-mean von Mises, extreme principal stresses (Pa)."""
+    msh = domain.mesh
+    n_owned = msh.topology.index_map(domain.tdim).size_local
+    S = field.von_mises.function_space
+    vm = field.von_mises.x.array
+    pr = field.principal.x.array.reshape(-1, 3)
+    dx = ufl.Measure("dx", domain=msh, subdomain_data=domain.cell_tags)
+    out: dict[str, dict[str, float]] = {}
+    comm = domain.comm
+    for name, tag in domain.regions.items():
+        cells = domain.cells(name)
+        cells = cells[cells < n_owned]
+        dofs = S.dofmap.list[cells].ravel()
+        local = (
+            (vm[dofs].max(), pr[dofs, 2].max(), pr[dofs, 0].min())
+            if len(dofs)
+            else (-np.inf, -np.inf, np.inf)
+        )
+        vol = comm.allreduce(fem.assemble_scalar(fem.form(weight * dx(tag))), op=MPI.SUM)
+        vm_int = comm.allreduce(
+            fem.assemble_scalar(fem.form(field.von_mises * weight * dx(tag))), op=MPI.SUM
+        )
+        out[name] = {
+            "max_von_mises": comm.allreduce(local[0], op=MPI.MAX),
+            "mean_von_mises": vm_int / vol if vol > 0 else 0.0,
+            "max_principal": comm.allreduce(local[1], op=MPI.MAX),
+            "min_principal": comm.allreduce(local[2], op=MPI.MIN),
+        }
+    return out
+
+
+def region_mean(domain, expr, region: str, weight) -> float:
+    """Volume mean of a scalar UFL expression over a region (axisymmetric weight r)."""
+    dx = ufl.Measure("dx", domain=domain.mesh, subdomain_data=domain.cell_tags)
+    tag = domain.regions[region]
+    comm = domain.comm
+    num = comm.allreduce(fem.assemble_scalar(fem.form(expr * weight * dx(tag))), op=MPI.SUM)
+    den = comm.allreduce(fem.assemble_scalar(fem.form(weight * dx(tag))), op=MPI.SUM)
+    return num / den
+
+
+@dataclass
+class SurfaceShape:
+    """The out-of-plane displacement w of the bottom surface and what follows from it."""
+
+    points: np.ndarray  # (n, gdim) undeformed coordinates (all ranks, unique)
+    w: np.ndarray  # (n,) out-of-plane displacement
+    warpage: float  # max - min of w about its best-fit plane
+    curvature: float  # mean curvature, positive when the top surface is convex (dome)
+    curvature_principal: tuple[float, float]
+    fit_points: int
+
+
+def bottom_surface(domain, u: fem.Function, formulation: str, centre: np.ndarray,
+                   fit_fraction: float = 1.0) -> SurfaceShape:
+    """Sample w = u[last] at the dofs of the ``bottom`` boundary (or the lowest facets)
+    and fit w = c + linear + quadratic terms around ``centre`` by least squares.
+
+    Curvature sign: a dome (centre up, rim down) is positive; for a bimetal with the
+    more-expanding layer on top and heating, the curvature is positive. The fit uses points
+    within ``fit_fraction`` of the largest in-plane distance from the centre."""
+    V = u.function_space
+    gdim = domain.gdim
+    fdim = domain.tdim - 1
+    if "bottom" in domain.boundaries:
+        facets = domain.facets("bottom")
+    else:
+        import dolfinx.mesh
+
+        lo, hi = domain.extent()
+        facets = dolfinx.mesh.locate_entities_boundary(
+            domain.mesh, fdim, lambda x: np.abs(x[gdim - 1] - lo[-1]) <= 1e-9 * float(np.max(hi - lo))
+        )
+    blocks = fem.locate_dofs_topological(V, fdim, facets)
+    blocks = blocks[blocks < V.dofmap.index_map.size_local]
+    x = V.tabulate_dof_coordinates()[blocks, :gdim]
+    w = u.x.array.reshape(-1, gdim)[blocks, gdim - 1]
+    comm = domain.comm
+    x_all = np.concatenate(comm.allgather(x)) if comm.size > 1 else x
+    w_all = np.concatenate(comm.allgather(w)) if comm.size > 1 else w
+
+    inplane = x_all[:, : gdim - 1] - centre[: gdim - 1]
+    if formulation == "axisymmetric":
+        inplane = x_all[:, :1]  # r
+    dist = np.linalg.norm(inplane, axis=1)
+    keep = dist <= fit_fraction * dist.max() * (1 + 1e-12) if len(dist) else dist
+    p = inplane[keep]
+    if formulation == "axisymmetric":
+        columns = [np.ones(len(p)), p[:, 0] ** 2]
+    elif gdim == 2:
+        columns = [np.ones(len(p)), p[:, 0], p[:, 0] ** 2]
+    else:
+        columns = [np.ones(len(p)), p[:, 0], p[:, 1], p[:, 0] ** 2, p[:, 0] * p[:, 1], p[:, 1] ** 2]
+    M = np.column_stack(columns)
+    coef, *_ = np.linalg.lstsq(M, w_all[keep], rcond=None)
+    if formulation == "axisymmetric":
+        k1 = k2 = -2 * coef[1]
+    elif gdim == 2:
+        k1 = k2 = -2 * coef[2]
+    else:
+        H = np.array([[2 * coef[3], coef[4]], [coef[4], 2 * coef[5]]])
+        k2, k1 = sorted(-np.linalg.eigvalsh(H))
+    return SurfaceShape(x_all, w_all, warpage(inplane, w_all, formulation, gdim),
+                        0.5 * (k1 + k2), (float(k1), float(k2)), int(keep.sum()))
+
+
+def warpage(inplane: np.ndarray, w: np.ndarray, formulation: str, gdim: int) -> float:
+    """max - min of w after removing the best-fit plane: a free body's tilt is set by its
+    (arbitrary) point supports and is not warpage."""
+    if len(w) == 0:
+        return 0.0
+    if formulation == "axisymmetric":
+        return float(w.max() - w.min())  # a revolved surface cannot tilt
+    M = np.column_stack([np.ones(len(w)), inplane[:, : gdim - 1]])
+    coef, *_ = np.linalg.lstsq(M, w, rcond=None)
+    dev = w - M @ coef
+    return float(dev.max() - dev.min())

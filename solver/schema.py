@@ -1,0 +1,330 @@
+"""Case files: TOML validated into typed models, every dimensional value converted to SI.
+
+``load_case(path, overrides)`` is the only entry: it reads the TOML, applies ``--set``
+overrides, validates (unknown keys are errors, bare numbers for dimensional values are
+errors) and cross-checks names (regions, materials, boundaries). Any failure raises
+:class:`CaseError` with one line naming the field path and the rule."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from meshes import GeometryError, GeometrySpec
+from meshes.units import (
+    Density,
+    MolarMass,
+    Resistivity,
+    Stress,
+    Temperature,
+    ThermalExpansion,
+)
+
+from .materials import LIBRARY, Material, library_material
+
+
+class CaseError(ValueError):
+    """Invalid input: the CLI prints ``str(err)`` and exits 2."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- materials -------------------------------------------------------------------------
+class MaterialSpec(Strict):
+    """Override a library material (``[materials.Cu]``) or define a new one from a base
+    (``[materials.filled_resin] base = "epoxy_resin_sheet"``) or from scratch."""
+
+    base: str | None = Field(None, description="library material to start from")
+    E: Stress | None = Field(None, gt=0, description="Young's modulus")
+    nu: float | None = Field(None, gt=-1.0, lt=0.5, description="Poisson's ratio")
+    cte: ThermalExpansion | None = Field(None, description="linear thermal expansion coefficient")
+    cte_valid_from: Temperature | None = Field(None, gt=0)
+    cte_valid_to: Temperature | None = Field(None, gt=0)
+    density: Density | None = Field(None, gt=0)
+    molar_mass: MolarMass | None = Field(None, ge=0)
+    valence: int | None = Field(None, ge=1, le=8)
+    resistivity: Resistivity | None = Field(None, gt=0)
+    stress_free_temperature: Temperature | None = Field(
+        None, gt=0, description="temperature at which this material is free of stress (cure, solidification)"
+    )
+
+
+# -- thermo-elastic case ---------------------------------------------------------------
+class ElasticModel(Strict):
+    formulation: Literal["3d", "plane_stress", "plane_strain", "axisymmetric"] = Field(
+        description="3d; or 2D: plane_stress (thin strip), plane_strain (long body), axisymmetric (x = r)"
+    )
+    degree: Literal[1, 2] = Field(2, description="Lagrange degree of the displacement")
+
+
+class ThermalLoad(Strict):
+    temperature: Temperature = Field(gt=0, description="uniform temperature of the load step")
+    stress_free_temperature: Temperature = Field(
+        gt=0, description="default stress-free temperature of materials that set none"
+    )
+
+
+class Supports(Strict):
+    symmetry: list[str] = Field(default_factory=list, description="boundaries that are symmetry planes")
+    clamped: list[str] = Field(default_factory=list, description="boundaries with all displacement fixed")
+
+
+class MeshSettings(Strict):
+    order: Literal[1, 2] | None = Field(
+        None, description="geometric order of the elements; default: the displacement degree"
+    )
+
+
+class LinearSolverSettings(Strict):
+    method: Literal["auto", "iterative", "direct"] = Field(
+        "auto", description="iterative: CG + GAMG; direct: MUMPS; auto: direct below direct_below_dofs"
+    )
+    rtol: float = Field(1e-10, gt=0, lt=1, description="unpreconditioned relative residual")
+    max_iterations: int = Field(2000, ge=1)
+    direct_below_dofs: int = Field(100_000, ge=0)
+
+
+class OutputSettings(Strict):
+    fields: bool = Field(True, description="write ParaView fields (VTX .bp) and the mesh (XDMF)")
+    picture: bool = Field(True, description="write a PNG")
+    curvature_fit_fraction: float = Field(
+        1.0, gt=0, le=1, description="fit curvature over this fraction of the bottom surface's half-extent"
+    )
+
+
+class Validation(Strict):
+    benchmark: Literal["free_expansion", "timoshenko_bimetal", "film_on_wafer", "lame_cylinder",
+                       "sphere_in_shell"]
+
+
+class ThermoelasticCase(Strict):
+    kind: Literal["thermoelastic"]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    geometry: GeometrySpec
+    mesh: MeshSettings = MeshSettings()
+    model: ElasticModel
+    regions: dict[str, str] = Field(description="region name -> material name")
+    materials: dict[str, MaterialSpec] = Field(default_factory=dict)
+    load: ThermalLoad
+    supports: Supports = Supports()
+    solver: LinearSolverSettings = LinearSolverSettings()
+    output: OutputSettings = OutputSettings()
+    validation: Validation | None = None
+
+    @model_validator(mode="after")
+    def _dimension_matches(self):
+        want = 3 if self.model.formulation == "3d" else 2
+        if self.geometry.dimension != want:
+            raise ValueError(
+                f"model.formulation = {self.model.formulation!r} needs a {want}D geometry, "
+                f"but geometry.dimension = {self.geometry.dimension}"
+            )
+        return self
+
+    @property
+    def mesh_order(self) -> int:
+        return self.mesh.order or self.model.degree
+
+
+CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase}
+
+
+# -- loading ---------------------------------------------------------------------------
+def load_case(path: str | Path, overrides: list[str] | None = None) -> ThermoelasticCase:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CaseError(f"{path}: no such case file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError(f"{path}: cannot read: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"{path}: malformed TOML: {exc}") from None
+    for item in overrides or []:
+        apply_override(raw, item)
+    return validate_case(raw, source=str(path))
+
+
+def validate_case(raw: dict, source: str = "<case>") -> ThermoelasticCase:
+    kind = raw.get("kind")
+    if kind is None:
+        raise CaseError(f"{source}: kind: missing; expected one of {', '.join(CASE_KINDS)}")
+    if kind not in CASE_KINDS:
+        raise CaseError(f"{source}: kind: unknown case kind {kind!r}; expected one of {', '.join(CASE_KINDS)}")
+    try:
+        case = CASE_KINDS[kind].model_validate(raw)
+    except ValidationError as exc:
+        raise CaseError(f"{source}: {format_validation_error(exc, raw)}") from None
+    try:
+        cross_check(case)
+    except CaseError as exc:
+        raise CaseError(f"{source}: {exc}") from None
+    return case
+
+
+def apply_override(raw: dict, item: str) -> None:
+    """``--set a.b[0].c=value``: the value is read as a TOML value, else as a string."""
+    if "=" not in item:
+        raise CaseError(f"--set {item!r}: expected key=value")
+    key, value_text = item.split("=", 1)
+    key = key.strip()
+    try:
+        value = tomllib.loads(f"v = {value_text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = value_text.strip()
+    parts: list[str | int] = []
+    for part in key.replace("]", "").split("."):
+        name, *indices = part.split("[")
+        if name:
+            parts.append(name)
+        parts.extend(int(i) if i.lstrip("-").isdigit() else i for i in indices)
+    if not parts:
+        raise CaseError(f"--set {item!r}: empty key")
+    node: Any = raw
+    for i, part in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        try:
+            if isinstance(part, int):
+                node = node[part]
+            else:
+                node = node.setdefault(part, [] if isinstance(nxt, int) else {})
+        except (IndexError, TypeError, KeyError, AttributeError):
+            raise CaseError(f"--set {key}: no such entry in the case") from None
+    last = parts[-1]
+    try:
+        node[last] = value
+    except (IndexError, TypeError):
+        raise CaseError(f"--set {key}: no such entry in the case") from None
+
+
+def format_validation_error(exc: ValidationError, raw: dict) -> str:
+    """One line: the field path as the user wrote it, and the rule."""
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    path = _user_path(err["loc"], raw)
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+    elif kind == "missing":
+        msg = "required but missing"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        # The constraint is checked on the SI value; say so when the input had a unit.
+        given = err.get("input")
+        msg = msg.replace("Input should be", "must be")
+        if isinstance(given, str):
+            msg += f" (in SI units; got {given!r})"
+    elif kind.startswith("literal_error") or kind == "union_tag_invalid":
+        msg = msg.replace("Input should be", "must be")
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{path or '<case>'}: {msg}{more}"
+
+
+def _user_path(loc: tuple, raw: Any) -> str:
+    """Rebuild ``geometry.layers[0].thickness`` from pydantic's location, dropping the
+    union tags pydantic inserts (they are not keys of the user's file)."""
+    out = ""
+    node = raw
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list):
+            out += f"[{part}]"
+            node = node[part] if -len(node) <= part < len(node) else None
+        elif isinstance(node, dict) and part in node:
+            out += ("." if out else "") + str(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part.startswith(("function-", "tagged-union")):
+            continue
+        elif isinstance(node, dict) and node.get("type") == part:
+            continue  # discriminator tag
+        else:
+            out += ("." if out else "") + str(part)
+            node = None
+    return out
+
+
+# -- cross-checks pydantic cannot express ----------------------------------------------
+def cross_check(case: ThermoelasticCase) -> None:
+    geo = case.geometry
+    try:
+        geo.check()
+    except GeometryError as exc:
+        raise CaseError(f"{exc.field}: {exc.message}") from None
+    regions = geo.region_names()
+    for region in regions:
+        if region not in case.regions:
+            raise CaseError(f"regions: region {region!r} of the geometry has no material (add {region} = \"...\")")
+    for region, material in case.regions.items():
+        if region not in regions:
+            raise CaseError(f"regions.{region}: the geometry has no region {region!r} (it has: {', '.join(regions)})")
+        if material not in LIBRARY and material not in case.materials:
+            raise CaseError(
+                f"regions.{region}: unknown material {material!r}; use a library material "
+                f"({', '.join(LIBRARY)}) or define it under [materials.{material}]"
+            )
+    for name, spec in case.materials.items():
+        _resolve_material(name, spec)  # raises on incomplete definitions
+    boundaries = geo.boundary_names()
+    for group in ("symmetry", "clamped"):
+        for i, b in enumerate(getattr(case.supports, group)):
+            if b not in boundaries:
+                raise CaseError(
+                    f"supports.{group}[{i}]: the geometry has no boundary {b!r} (it has: {', '.join(boundaries)})"
+                )
+    if case.validation is not None:
+        from .validation import check_benchmark_applies
+
+        problem = check_benchmark_applies(case)
+        if problem:
+            raise CaseError(f"validation.benchmark: {problem}")
+
+
+def _resolve_material(name: str, spec: MaterialSpec) -> Material:
+    base_name = spec.base or (name if name in LIBRARY else None)
+    values = spec.model_dump(exclude={"base", "stress_free_temperature", "cte_valid_from", "cte_valid_to"})
+    if base_name is not None:
+        if base_name not in LIBRARY:
+            raise CaseError(f"materials.{name}.base: unknown library material {base_name!r} ({', '.join(LIBRARY)})")
+        base = library_material(base_name)
+        lo = spec.cte_valid_from if spec.cte_valid_from is not None else base.cte_valid[0]
+        hi = spec.cte_valid_to if spec.cte_valid_to is not None else base.cte_valid[1]
+        return base.with_overrides(name, cte_valid=(lo, hi), **values)
+    missing = [k for k in ("E", "nu", "cte") if values[k] is None]
+    if missing:
+        raise CaseError(
+            f"materials.{name}: a new material without a base needs {', '.join(missing)} "
+            f"(or set base = one of {', '.join(LIBRARY)})"
+        )
+    lo = spec.cte_valid_from if spec.cte_valid_from is not None else 0.0
+    hi = spec.cte_valid_to if spec.cte_valid_to is not None else float("inf")
+    return Material(
+        name=name, E=values["E"], nu=values["nu"], cte=values["cte"], cte_valid=(lo, hi),
+        density=values["density"] or 0.0, molar_mass=values["molar_mass"] or 0.0,
+        valence=values["valence"], resistivity=values["resistivity"] or 0.0, source="case file",
+    )
+
+
+def resolve_materials(case: ThermoelasticCase) -> tuple[dict[str, Material], dict[str, float]]:
+    """Region name -> (material, stress-free temperature in K)."""
+    materials: dict[str, Material] = {}
+    stress_free: dict[str, float] = {}
+    for region, name in case.regions.items():
+        spec = case.materials.get(name)
+        materials[region] = _resolve_material(name, spec) if spec is not None else library_material(name)
+        t = spec.stress_free_temperature if spec is not None else None
+        stress_free[region] = t if t is not None else case.load.stress_free_temperature
+    return materials, stress_free
+
+
+def json_schema() -> dict:
+    return ThermoelasticCase.model_json_schema()

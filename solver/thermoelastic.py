@@ -1,0 +1,153 @@
+"""Small-strain linear thermoelasticity: 3D, plane stress, plane strain, axisymmetric.
+
+Every formulation works with 3x3 strain and stress tensors so that von Mises, principal
+stresses and tractions are computed one way for all of them:
+
+* plane stress (x-y plane, sigma_zz = 0): the 2D block uses the reduced Lame constant
+  lambda* = 2 mu lambda / (lambda + 2 mu); the zz strain is left out of the work.
+* plane strain (eps_zz = 0): sigma_zz = lambda tr(eps) - (3 lambda + 2 mu) alpha dT.
+* axisymmetric (x = r, y = z): eps_tt = u_r / r, and every integral carries the weight r.
+
+Thermal strain is alpha (T - T_sf) I with a stress-free temperature per material.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+import dolfinx.fem as fem
+
+FORMULATIONS = ("3d", "plane_stress", "plane_strain", "axisymmetric")
+
+
+# -- pure constitutive functions ----------------------------------------------------------
+def lame(E, nu):
+    """(lambda, mu) from Young's modulus and Poisson's ratio."""
+    return E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
+
+
+def strain(u, formulation: str, x=None):
+    """The 3x3 small-strain tensor of a displacement ``u``."""
+    if formulation == "3d":
+        return ufl.sym(ufl.grad(u))
+    g = ufl.sym(ufl.grad(u))
+    ezz = u[0] / x[0] if formulation == "axisymmetric" else 0
+    return ufl.as_matrix([[g[0, 0], g[0, 1], 0], [g[1, 0], g[1, 1], 0], [0, 0, ezz]])
+
+
+def stress(eps, E, nu, thermal_strain, formulation: str):
+    """The 3x3 stress for a 3x3 strain ``eps`` and an isotropic thermal strain (scalar)."""
+    lmbda, mu = lame(E, nu)
+    if formulation == "plane_stress":
+        lmbda_ps = 2 * mu * lmbda / (lmbda + 2 * mu)
+        e2 = ufl.as_matrix([[eps[0, 0] - thermal_strain, eps[0, 1]], [eps[1, 0], eps[1, 1] - thermal_strain]])
+        s2 = lmbda_ps * ufl.tr(e2) * ufl.Identity(2) + 2 * mu * e2
+        return ufl.as_matrix([[s2[0, 0], s2[0, 1], 0], [s2[1, 0], s2[1, 1], 0], [0, 0, 0]])
+    elastic = eps - thermal_strain * ufl.Identity(3)
+    return lmbda * ufl.tr(elastic) * ufl.Identity(3) + 2 * mu * elastic
+
+
+def volume_weight(formulation: str, x):
+    """Integration weight: r for axisymmetric models (2 pi omitted: it cancels in every
+    average and ratio reported), 1 otherwise."""
+    return x[0] if formulation == "axisymmetric" else 1
+
+
+def von_mises(s: np.ndarray) -> np.ndarray:
+    """Von Mises stress of stacked 3x3 tensors ``s`` (..., 3, 3)."""
+    dev = s - np.trace(s, axis1=-2, axis2=-1)[..., None, None] * np.eye(3) / 3.0
+    return np.sqrt(1.5 * np.einsum("...ij,...ij->...", dev, dev))
+
+
+def principal(s: np.ndarray) -> np.ndarray:
+    """Principal stresses of stacked symmetric 3x3 tensors, ascending (..., 3)."""
+    return np.linalg.eigvalsh(0.5 * (s + np.swapaxes(s, -1, -2)))
+
+
+# -- material fields ---------------------------------------------------------------------
+@dataclass
+class MaterialFields:
+    """Cellwise (DG0) material data: E, nu, alpha, stress-free temperature."""
+
+    E: fem.Function
+    nu: fem.Function
+    alpha: fem.Function
+    T_sf: fem.Function
+
+
+def material_fields(domain, properties: dict[str, tuple[float, float, float, float]]) -> MaterialFields:
+    """``properties``: region -> (E, nu, alpha, T_sf). Every cell must belong to a region."""
+    Q = fem.functionspace(domain.mesh, ("DG", 0))
+    fields = [fem.Function(Q, name=n) for n in ("E", "nu", "alpha", "T_sf")]
+    assigned = np.zeros(len(fields[0].x.array), dtype=bool)
+    for region, values in properties.items():
+        cells = domain.cells(region)
+        dofs = Q.dofmap.list[cells].ravel()
+        for f, v in zip(fields, values):
+            f.x.array[dofs] = v
+        assigned[dofs] = True
+    n_missing = domain.comm.allreduce(int((~assigned).sum()), op=MPI.SUM)
+    if n_missing:
+        raise ValueError(f"{n_missing} cells belong to no region with a material")
+    for f in fields:
+        f.x.scatter_forward()
+    return MaterialFields(*fields)
+
+
+# -- the problem ----------------------------------------------------------------------------
+@dataclass
+class ThermoelasticForms:
+    V: fem.FunctionSpace
+    a: fem.Form
+    L: fem.Form
+    sigma: Callable  # u -> 3x3 UFL stress
+    eps: Callable  # u -> 3x3 UFL strain
+    weight: object
+    temperature: fem.Constant
+    extra: dict = field(default_factory=dict)
+
+
+def thermoelastic_forms(
+    domain,
+    mats: MaterialFields,
+    formulation: str,
+    degree: int,
+    temperature: float,
+    body_force: Callable | None = None,
+) -> ThermoelasticForms:
+    """Bilinear and linear forms of the thermoelastic problem at a uniform temperature.
+
+    ``body_force(x)`` (UFL vector of the mesh's dimension) serves manufactured-solution
+    tests and gravity."""
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"unknown formulation {formulation!r}")
+    msh = domain.mesh
+    gdim = msh.geometry.dim
+    V = fem.functionspace(msh, ("Lagrange", degree, (gdim,)))
+    x = ufl.SpatialCoordinate(msh)
+    T = fem.Constant(msh, float(temperature))
+    thermal = mats.alpha * (T - mats.T_sf)
+
+    def eps(w):
+        return strain(w, formulation, x)
+
+    def sigma(w):
+        return stress(eps(w), mats.E, mats.nu, thermal, formulation)
+
+    def sigma_mech(w):  # the part of the stress that is linear in w
+        return stress(eps(w), mats.E, mats.nu, 0, formulation)
+
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    w = volume_weight(formulation, x)
+    a = ufl.inner(sigma_mech(u), eps(v)) * w * ufl.dx
+    # Thermal load: the stress of zero displacement, moved to the right-hand side.
+    rhs = -ufl.inner(stress(0 * ufl.Identity(3), mats.E, mats.nu, thermal, formulation), eps(v))
+    L = rhs * w * ufl.dx
+    if body_force is not None:
+        L = L + ufl.inner(body_force(x), v) * w * ufl.dx
+    return ThermoelasticForms(V, fem.form(a), fem.form(L), sigma, eps, w, T)
