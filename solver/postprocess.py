@@ -82,6 +82,49 @@ def region_mean(domain, expr, region: str, weight) -> float:
     return num / den
 
 
+def rigid_basis(x: np.ndarray, modes: list[str], centre: np.ndarray) -> np.ndarray:
+    """Rigid modes (names as in supports: tx, ty, tz, rx, ry, rz; rotations about
+    ``centre``) at points x (n, gdim), as an array (n, gdim, len(modes))."""
+    n, gdim = x.shape
+    B = np.zeros((n, gdim, len(modes)))
+    d = np.zeros((n, 3))
+    d[:, :gdim] = x - centre
+    for j, mode in enumerate(modes):
+        axis = "xyz".index(mode[1])
+        if mode[0] == "t":
+            B[:, axis, j] = 1.0
+        else:
+            e = np.zeros(3)
+            e[axis] = 1.0
+            B[:, :, j] = np.cross(e, d)[:, :gdim]
+    return B
+
+
+def remove_rigid_motion(u: fem.Function, modes: list[str], strain: float = 0.0) -> float:
+    """Subtract from ``u`` its least-squares rigid motion in ``modes`` (over the owned dofs)
+    and return max |u - strain * x - rigid| (the deviation from uniform expansion).
+
+    A free body's rigid position is set by arbitrary point supports; removing it gives a
+    displacement independent of which vertices were picked (and of the rank count)."""
+    V = u.function_space
+    gdim = V.mesh.geometry.dim
+    n = V.dofmap.index_map.size_local
+    x = V.tabulate_dof_coordinates()[:, :gdim]
+    comm = V.mesh.comm
+    from .domain import global_box
+
+    lo, hi = global_box(comm, x[:n])
+    U = u.x.array.reshape(-1, gdim)
+    if modes:
+        B = rigid_basis(x, modes, 0.5 * (lo + hi))
+        G = comm.allreduce(np.einsum("nim,nik->mk", B[:n], B[:n]), op=MPI.SUM)
+        h = comm.allreduce(np.einsum("nim,ni->m", B[:n], U[:n] - strain * x[:n]), op=MPI.SUM)
+        c = np.linalg.solve(G, h)
+        U -= np.einsum("nim,m->ni", B, c)  # ghosts too: same global functions
+    dev = U[:n] - strain * x[:n]
+    return comm.allreduce(float(np.abs(dev).max()) if n else 0.0, op=MPI.MAX)
+
+
 @dataclass
 class SurfaceShape:
     """The out-of-plane displacement w of the bottom surface and what follows from it."""

@@ -328,3 +328,46 @@ def resolve_materials(case: ThermoelasticCase) -> tuple[dict[str, Material], dic
 
 def json_schema() -> dict:
     return ThermoelasticCase.model_json_schema()
+
+
+def resolved_case(case: BaseModel) -> dict:
+    """The validated case in SI units, with the unit of every converted value by path."""
+    from meshes.units import Dimension
+
+    units: dict[str, str] = {}
+
+    def walk(model: BaseModel, prefix: str) -> None:
+        for name, info in type(model).model_fields.items():
+            value = getattr(model, name)
+            path = f"{prefix}{name}"
+            dim = _dimension_of(info, Dimension)
+            if dim is not None and value is not None:
+                units[path] = dim.si_unit
+            if isinstance(value, BaseModel):
+                walk(value, path + ".")
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{path}[{i}].")
+            elif isinstance(value, dict):
+                for k, item in value.items():
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{path}.{k}.")
+
+    walk(case, "")
+    out = {"case": case.model_dump(mode="json"), "si_units": units}
+    if isinstance(case, ThermoelasticCase):
+        materials, stress_free = resolve_materials(case)
+        out["materials_by_region"] = {r: m.as_dict() for r, m in materials.items()}
+        out["stress_free_temperature_K_by_region"] = stress_free
+    return out
+
+
+def _dimension_of(info, Dimension):
+    """The Dimension marker of a field, also inside ``Length | None``."""
+    import typing
+
+    found = [m for m in info.metadata if isinstance(m, Dimension)]
+    for arg in typing.get_args(info.annotation):
+        found += [m for m in getattr(arg, "__metadata__", ()) if isinstance(m, Dimension)]
+    return found[0] if found else None

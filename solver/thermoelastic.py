@@ -36,7 +36,11 @@ def strain(u, formulation: str, x=None):
     if formulation == "3d":
         return ufl.sym(ufl.grad(u))
     g = ufl.sym(ufl.grad(u))
-    ezz = u[0] / x[0] if formulation == "axisymmetric" else 0
+    ezz = 0
+    if formulation == "axisymmetric":
+        # u_r / r -> du_r/dr on the axis (u_r = 0 there); quadrature never reaches r = 0
+        # but stress evaluation at vertices does.
+        ezz = ufl.conditional(ufl.gt(x[0], 0.0), u[0] / x[0], u[0].dx(0))
     return ufl.as_matrix([[g[0, 0], g[0, 1], 0], [g[1, 0], g[1, 1], 0], [0, 0, ezz]])
 
 

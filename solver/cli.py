@@ -1,0 +1,160 @@
+"""The ``sprout`` command (also ``python -m solver``); identical under ``mpirun -n N``.
+
+Exit codes: 0 success; 2 invalid input (one line naming the field and the rule, no
+traceback, no output directory); 1 a solve that failed (with the solver's diagnostics,
+and a summary.json with status "failed")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from mpi4py import MPI
+
+from . import __version__
+from .linalg import SolveError
+from .log import get_logger
+from .schema import CaseError, json_schema, load_case, resolved_case
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sprout",
+        description="Finite-element process simulation for wafer-level packaging: "
+        "electroplating, isotropic etch, thermo-mechanical stress.",
+    )
+    p.add_argument("--version", action="version", version=f"sprout {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def with_case(sp):
+        sp.add_argument("case", metavar="CASE", help="case file (TOML)")
+        sp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a case value, e.g. --set 'load.temperature=25 degC' "
+                             "or --set geometry.layers[1].thickness='5 um' (repeatable)")
+        return sp
+
+    run = with_case(sub.add_parser("run", help="run a case and write OUT/summary.json and fields"))
+    run.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>)")
+    run.add_argument("-v", "--verbose", action="store_true")
+    with_case(sub.add_parser("check", help="validate a case file without running it"))
+    mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
+    mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")
+    sub.add_parser("schema", help="print the JSON schema of case files")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    comm = MPI.COMM_WORLD
+    args = build_parser().parse_args(argv)
+    log = get_logger(comm, verbose=getattr(args, "verbose", False))
+    if args.command is None:
+        if comm.rank == 0:
+            build_parser().print_help()
+        return EXIT_INVALID
+    try:
+        if args.command == "schema":
+            if comm.rank == 0:
+                print(json.dumps(json_schema(), indent=2))
+            return EXIT_OK
+        if args.command == "check":
+            case = load_case(args.case, args.overrides)
+            if comm.rank == 0:
+                print(describe(case))
+            return EXIT_OK
+        if args.command == "mesh":
+            return run_mesh(args, comm, log)
+        data = execute_run(args.case, args.out, args.overrides, comm, log)
+        if comm.rank == 0:
+            print(f"{data['case']}: {data['status']} in {data['wall_s']:.2f} s -> {data['out']}/summary.json")
+        return EXIT_OK
+    except CaseError as exc:
+        if comm.rank == 0:
+            print(f"sprout: invalid input: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except SolveError as exc:
+        if comm.rank == 0:
+            print(f"sprout: solve failed: {exc}", file=sys.stderr)
+            for k, v in exc.diagnostics.items():
+                if k != "options":
+                    print(f"  {k}: {v}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # a bug, not the user's fault: show everything
+        if comm.rank == 0 or comm.size > 1:
+            print(f"sprout: internal error on rank {comm.rank}:", file=sys.stderr)
+            traceback.print_exc()
+        return EXIT_FAILED
+
+
+def describe(case) -> str:
+    geo = case.geometry
+    regions = ", ".join(f"{r}={m}" for r, m in case.regions.items())
+    extra = ""
+    if hasattr(geo, "expected_cells"):
+        extra = f"; {geo.expected_cells()} cells"
+    return (f"ok: {case.name} ({case.kind}, {geo.type} {geo.dimension}D, {case.model.formulation}, "
+            f"P{case.model.degree}){extra}; regions: {regions}")
+
+
+def execute_run(path, out, overrides, comm, log=None) -> dict:
+    """Validate, solve, write. Raises CaseError (nothing written) or SolveError (a failed
+    summary written)."""
+    from .output import Staging, atomic_write_json, summary
+    from .run_thermoelastic import results_of, solve_case, write_outputs
+
+    log = log or get_logger(comm)
+    t0 = time.perf_counter()
+    case = load_case(path, overrides)
+    out = Path(out) if out else Path("results") / case.name
+    if out.exists() and not out.is_dir():
+        raise CaseError(f"-o {out}: exists and is not a directory")
+    log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, comm.size, "" if comm.size == 1 else "s", out)
+    resolved = resolved_case(case)
+    try:
+        sol = solve_case(case, comm, log)
+    except SolveError as exc:
+        staging = Staging(out, comm)
+        data = summary(case.name, case.kind, "failed", comm.size, exc.diagnostics.get("dofs", 0),
+                       time.perf_counter() - t0, {}, error=str(exc), diagnostics=exc.diagnostics,
+                       source=str(path))
+        if comm.rank == 0:
+            atomic_write_json(staging.file("case.resolved.json"), resolved)
+            atomic_write_json(staging.file("summary.json"), data)
+        staging.commit()
+        raise
+    results, reference = results_of(sol)
+    staging = Staging(out, comm)
+    try:
+        data = write_outputs(sol, staging, results, reference, t0, resolved, str(path))
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    data["out"] = str(out)
+    for key in ("warpage_um", "curvature_1_per_m", "max_von_mises_MPa"):
+        log.info("  %-28s %.6g", key, data["results"][key])
+    for key, ref in (data.get("reference") or {}).items():
+        got = data["results"][key]
+        rel = abs(got - ref) / abs(ref) if ref else abs(got)
+        log.info("  %-28s %.8g (closed form %.8g, %s %.2e)", key, got, ref, "rel." if ref else "abs.", rel)
+    return data
+
+
+def run_mesh(args, comm, log) -> int:
+    """Build the mesh with gmsh only (rank 0) and write it with quality figures."""
+    case = load_case(args.case, args.overrides)
+    out = Path(args.out) if args.out else Path("results") / f"{case.name}-mesh"
+    if comm.rank == 0:
+        from .meshing import write_mesh_files
+
+        info = write_mesh_files(case, out)
+        print(f"{case.name}: {info['cells_total']} cells, {info['nodes']} nodes, min quality "
+              f"{info['quality_min']:.3f} -> {out}/mesh.msh")
+    return EXIT_OK

@@ -1,0 +1,96 @@
+"""Pictures (matplotlib, headless). Data are gathered to rank 0, which draws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.tri as mtri  # noqa: E402
+import numpy as np  # noqa: E402
+
+import dolfinx.fem as fem  # noqa: E402
+
+
+def gather_p1(u: fem.Function, cell_values: np.ndarray | None = None):
+    """Vertex coordinates, vertex values of ``u`` and cell connectivity, on rank 0, in
+    global numbering. ``cell_values``: one value per local cell, gathered alongside."""
+    msh = u.function_space.mesh
+    gdim = msh.geometry.dim
+    shape = u.function_space.value_shape
+    V1 = fem.functionspace(msh, ("Lagrange", 1, shape))
+    u1 = fem.Function(V1)
+    u1.interpolate(u)
+    imap = V1.dofmap.index_map
+    n_owned = imap.size_local
+    bs = V1.dofmap.index_map_bs
+    x = V1.tabulate_dof_coordinates()[:n_owned, :gdim]
+    vals = u1.x.array.reshape(-1, bs)[:n_owned]
+    gidx = imap.local_to_global(np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32))
+    n_cells = msh.topology.index_map(msh.topology.dim).size_local
+    cells = gidx[V1.dofmap.list[:n_cells]]
+    comm = msh.comm
+    parts = comm.gather((gidx[:n_owned], x, vals, cells, None if cell_values is None else cell_values[:n_cells]))
+    if comm.rank != 0:
+        return None
+    n = imap.size_global
+    X = np.zeros((n, gdim))
+    U = np.zeros((n, bs))
+    for g, xx, vv, _, _ in parts:
+        X[g], U[g] = xx, vv
+    C = np.concatenate([p[3] for p in parts])
+    CV = None if cell_values is None else np.concatenate([p[4] for p in parts])
+    return X, U, C, CV
+
+
+def thermoelastic_picture(path: Path, u: fem.Function, von_mises_cell: np.ndarray, surface,
+                          title: str, formulation: str) -> None:
+    """2D: deformed shape coloured by von Mises over the bottom-surface profile.
+    3D: the bottom-surface out-of-plane displacement map."""
+    msh = u.function_space.mesh
+    gdim = msh.geometry.dim
+    if gdim == 2:
+        data = gather_p1(u, von_mises_cell)
+    else:
+        data = None
+    if msh.comm.rank != 0:
+        return
+    xlabel = "r [mm]" if formulation == "axisymmetric" else "x [mm]"
+    if gdim == 2:
+        X, U, C, vm = data
+        extent = np.ptp(X, axis=0).max()
+        umax = np.abs(U).max()
+        scale = 0.1 * extent / umax if umax > 0 else 1.0
+        fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(8, 7), height_ratios=[3, 2])
+        tri = mtri.Triangulation(1e3 * (X[:, 0] + scale * U[:, 0]), 1e3 * (X[:, 1] + scale * U[:, 1]), C)
+        pc = ax0.tripcolor(tri, facecolors=vm / 1e6, cmap="viridis", shading="flat")
+        fig.colorbar(pc, ax=ax0, label="von Mises stress [MPa]")
+        ax0.set_aspect("equal" if np.ptp(X[:, 1]) > 0.05 * np.ptp(X[:, 0]) else "auto")
+        ax0.set_title(f"{title}: deformed shape (displacement x {scale:.3g})")
+        ax0.set_xlabel(xlabel)
+        ax0.set_ylabel("y [mm]" if formulation != "axisymmetric" else "z [mm]")
+        order = np.argsort(surface.points[:, 0])
+        ax1.plot(1e3 * surface.points[order, 0], 1e6 * surface.w[order], "-", lw=1.5)
+        ax1.set_xlabel(xlabel)
+        ax1.set_ylabel("bottom-surface w [um]")
+        ax1.set_title(
+            f"warpage {1e6 * surface.warpage:.4g} um, curvature {surface.curvature:.4g} 1/m"
+        )
+        ax1.grid(True, alpha=0.3)
+    else:
+        fig, ax1 = plt.subplots(figsize=(7, 6))
+        p = surface.points
+        tc = ax1.tricontourf(1e3 * p[:, 0], 1e3 * p[:, 1], 1e6 * surface.w, levels=20, cmap="coolwarm")
+        fig.colorbar(tc, ax=ax1, label="bottom-surface w [um]")
+        ax1.set_aspect("equal")
+        ax1.set_xlabel("x [mm]")
+        ax1.set_ylabel("y [mm]")
+        ax1.set_title(f"{title}: warpage {1e6 * surface.warpage:.4g} um, "
+                      f"curvature {surface.curvature:.4g} 1/m")
+    fig.tight_layout()
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
