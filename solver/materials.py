@@ -156,10 +156,10 @@ def polyimide() -> Material:
     """Polyimide film (insulating film with holes, process B), Kapton HN type.
 
     E = 2.5 GPa, nu = 0.34, CTE 20 ppm/K from -14 to 38 degC, density 1420 kg/m^3, volume
-    resistivity 1.5e17 ohm cm (DuPont, Kapton HN general specifications, H-38492). The CTE
-    rises above 38 degC (about 30 ppm/K at 200 degC); validity given as -55..100 degC
-    within 10 % at the ends."""
-    return Material("polyimide", 2.5e9, 0.34, 20e-6, (C0 - 55.0, C0 + 100.0), 1420.0, 0.0, None, 1.5e15,
+    resistivity 1.5e17 ohm cm (DuPont Kapton HN datasheet, general specifications H-38492).
+    The CTE rises above 38 degC, so the constant-CTE validity is the datasheet's -14..38
+    degC: cool-downs from higher temperatures are flagged; give a secant CTE per case."""
+    return Material("polyimide", 2.5e9, 0.34, 20e-6, (C0 - 14.0, C0 + 38.0), 1420.0, 0.0, None, 1.5e15,
                     "DuPont Kapton HN datasheet H-38492")
 
 

@@ -1,0 +1,173 @@
+"""The ``sprout`` command as users run it: subprocesses, exit codes, files, rank agreement."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import CASES, ROOT, read_summary, sprout
+
+BIMETAL = (CASES / "validation" / "bimetal_strip.toml").read_text()
+
+
+def test_help_and_version():
+    r = sprout("--help")
+    assert r.returncode == 0 and "run" in r.stdout and "schema" in r.stdout
+    r = sprout("--version")
+    assert r.returncode == 0 and re.match(r"sprout \d+\.\d+\.\d+", r.stdout)
+
+
+def test_console_script_is_installed():
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "sprout"
+    assert exe.exists() or shutil.which("sprout")
+    r = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
+    assert r.returncode == 0
+
+
+def test_schema_is_json_schema_with_units():
+    r = sprout("schema")
+    assert r.returncode == 0
+    schema = json.loads(r.stdout)
+    assert "geometry" in schema["properties"]
+    text = json.dumps(schema)
+    assert "length with its unit" in text and "additionalProperties" in text
+
+
+def test_check_reports_case():
+    r = sprout("check", CASES / "validation" / "bimetal_strip.toml")
+    assert r.returncode == 0, r.stderr
+    assert "ok: bimetal_strip" in r.stdout and "1280 cells" in r.stdout
+
+
+def test_run_writes_contract(tmp_path):
+    out = tmp_path / "res"
+    r = sprout("run", CASES / "validation" / "lame_cylinder.toml", "-o", out)
+    assert r.returncode == 0, r.stderr
+    data = read_summary(out)
+    for key in ("case", "kind", "status", "ranks", "dofs", "wall_s", "versions", "results", "reference"):
+        assert key in data
+    assert data["status"] == "ok" and data["kind"] == "thermoelastic"
+    for name in data["results"]:
+        assert re.search(r"_(um|MPa|1_per_m|ratio)$", name), f"result without a unit suffix: {name}"
+    for f in ("displacement.bp", "stress.bp", "mesh.xdmf", "mesh.h5", "thermoelastic.png",
+              "bottom_profile.csv", "case.resolved.json"):
+        assert (out / f).exists(), f
+    resolved = json.loads((out / "case.resolved.json").read_text())
+    assert resolved["case"]["geometry"]["core_radius"] == pytest.approx(1e-3)
+    assert resolved["si_units"]["geometry.core_radius"] == "m"
+    assert resolved["si_units"]["load.temperature"] == "K"
+    assert not list(tmp_path.glob(".*partial*")), "staging directory left behind"
+    assert (out / "bottom_profile.csv").read_text().startswith("x_um,w_um\n")
+
+
+def test_set_overrides_and_default_output(tmp_path):
+    case = tmp_path / "b.toml"
+    case.write_text(BIMETAL)
+    r = sprout("run", case, "--set", "load.temperature=75 degC", "--set", "output.fields=false",
+               "--set", "name=half_cool", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = read_summary(tmp_path / "results" / "half_cool")
+    # Half the cool-down, half the curvature (linear).
+    assert data["reference"]["curvature_1_per_m"] == pytest.approx(-2.0835530881332405 / 2, rel=1e-12)
+    assert not (tmp_path / "results" / "half_cool" / "displacement.bp").exists()
+
+
+BAD_INPUTS = {
+    # name: (replace this, with this, field the message must name)
+    "bare_number_length": ('length = "20 mm"', "length = 20", "geometry.length"),
+    "negative_thickness": ('thickness = "0.5 mm", elements_through_thickness = 4 },\n  { region = "top"',
+                           'thickness = "-0.5 mm", elements_through_thickness = 4 },\n  { region = "top"',
+                           "geometry.layers[0].thickness"),
+    "unknown_material": ('top = "Cu"', 'top = "Unobtainium"', "regions.top"),
+    "unknown_key": ("[load]\n", "[load]\ntemprature = \"20 degC\"\n", "load.temprature"),
+    "malformed_toml": ("[model]", "[model", "malformed TOML"),
+    "wrong_dimension": ('temperature = "25 degC"', 'temperature = "25 mm"', "load.temperature"),
+    "unknown_unit": ('element_size = "0.25 mm"', 'element_size = "0.25 furlongz"', "geometry.element_size"),
+    "unknown_boundary": ("[load]", "[supports]\nsymmetry = [\"middle\"]\n\n[load]", "supports.symmetry[0]"),
+    "dimension_mismatch": ('formulation = "plane_stress"', 'formulation = "3d"', "model.formulation"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_exits_2_with_one_line(name, tmp_path):
+    old, new, field = BAD_INPUTS[name]
+    assert old in BIMETAL
+    case = tmp_path / "bad.toml"
+    case.write_text(BIMETAL.replace(old, new, 1))
+    out = tmp_path / "out"
+    r = sprout("run", case, "-o", out)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    assert field in lines[0], lines[0]
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"], "something was written"
+
+
+def test_bad_override_exits_2(tmp_path):
+    r = sprout("check", CASES / "validation" / "bimetal_strip.toml", "--set", "geometry.layers[7].thickness=1 um")
+    assert r.returncode == 2 and "geometry.layers" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_case_file_exits_2(tmp_path):
+    r = sprout("run", tmp_path / "nope.toml", "-o", tmp_path / "out")
+    assert r.returncode == 2 and "no such case file" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_solve_exits_1_with_diagnostics(tmp_path):
+    """Two CG iterations cannot reach 1e-10: exit 1, the reason and residual on stderr, and a
+    summary with status failed (never a silent wrong answer)."""
+    out = tmp_path / "out"
+    r = sprout("run", CASES / "validation" / "bimetal_strip.toml", "-o", out,
+               "--set", "solver.method=iterative", "--set", "solver.max_iterations=2")
+    assert r.returncode == 1
+    assert "did not converge" in r.stderr and "DIVERGED_MAX_IT" in r.stderr and "residual" in r.stderr
+    data = read_summary(out)
+    assert data["status"] == "failed" and data["results"] == {}
+    assert data["diagnostics"]["iterations"] == 2
+
+
+def test_mesh_command_writes_mesh_files(tmp_path):
+    out = tmp_path / "m"
+    r = sprout("mesh", CASES / "validation" / "sphere_in_shell.toml", "-o", out)
+    assert r.returncode == 0, r.stderr
+    info = json.loads((out / "mesh_quality.json").read_text())
+    assert info["cells_total"] == sum(info["cells_per_region"].values()) > 0
+    assert 0 < info["quality_min"] <= info["quality_mean"] <= 1
+    assert (out / "mesh.msh").stat().st_size > 0 and (out / "mesh.png").exists()
+
+
+@pytest.mark.parametrize(
+    "case, overrides",
+    [
+        ("lame_cylinder", []),  # MUMPS
+        ("bimetal_strip", ["--set", "solver.method=iterative"]),  # CG + GAMG, rtol 1e-10
+        ("free_expansion", ["--set", "solver.method=iterative"]),  # 3D CG + GAMG
+    ],
+)
+def test_two_ranks_agree_with_one(case, overrides, tmp_path):
+    """``mpirun -n 2 sprout run`` gives the results of 1 rank to 1e-8 relative. Values below
+    1e-6 in their units (1 Pa, 1 pm, 1e-6 1/m) are round-off zeros, such as every stress
+    of the free body: those must be zero on both sides, not agree in their noise."""
+    path = CASES / "validation" / f"{case}.toml"
+    a = sprout("run", path, "-o", tmp_path / "one", "--set", "output.fields=false", *overrides)
+    b = sprout("run", path, "-o", tmp_path / "two", "--set", "output.fields=false", *overrides, ranks=2)
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
+    one, two = read_summary(tmp_path / "one"), read_summary(tmp_path / "two")
+    assert two["ranks"] == 2 and one["dofs"] == two["dofs"]
+    compared = 0
+    for key, v1 in one["results"].items():
+        v2 = two["results"][key]
+        if abs(v1) < 1e-6 and abs(v2) < 1e-6:
+            continue
+        assert abs(v1 - v2) <= 1e-8 * abs(v1), (key, v1, v2)
+        compared += 1
+    assert compared >= 1
