@@ -34,6 +34,7 @@ class Geometry(Protocol):
     interchangeable behind this protocol."""
 
     type: str
+    curved: bool  # has curved boundaries or interfaces (then quadratic geometry pays off)
 
     @property
     def dimension(self) -> int: ...

@@ -14,7 +14,7 @@ sector: ``sym_x`` (x = 0), ``sym_y`` (y = 0), ``sym_z`` (z = 0).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import gmsh
 from pydantic import Field, model_validator
@@ -42,6 +42,8 @@ class CoreShell(GeometryModel):
         if self.core_region == self.shell_region:
             raise ValueError("core_region and shell_region must differ")
         return self
+
+    curved: ClassVar[bool] = True  # circles/spheres: quadratic elements follow them to O(h^3)
 
     def region_names(self) -> list[str]:
         return [self.core_region, self.shell_region]

@@ -14,7 +14,7 @@ Physical groups: one region per distinct layer ``region`` name; boundaries ``bot
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import gmsh
 from pydantic import Field, model_validator
@@ -48,6 +48,8 @@ class LayeredPlate(GeometryModel):
         return self
 
     # -- Geometry protocol -------------------------------------------------------------
+    curved: ClassVar[bool] = False  # straight edges only: affine elements represent it exactly
+
     def region_names(self) -> list[str]:
         return list(dict.fromkeys(layer.region for layer in self.layers))
 

@@ -76,7 +76,9 @@ class Supports(Strict):
 
 class MeshSettings(Strict):
     order: Literal[1, 2] | None = Field(
-        None, description="geometric order of the elements; default: the displacement degree"
+        None,
+        description="geometric order of the elements; default: the displacement degree where the "
+        "geometry is curved, else 1 (straight-sided cells are exact and cheaper)",
     )
 
 
@@ -129,7 +131,9 @@ class ThermoelasticCase(Strict):
 
     @property
     def mesh_order(self) -> int:
-        return self.mesh.order or self.model.degree
+        if self.mesh.order is not None:
+            return self.mesh.order
+        return self.model.degree if self.geometry.curved else 1
 
 
 CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase}

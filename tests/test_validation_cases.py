@@ -17,7 +17,7 @@ SERIAL_AND_MPI = [pytest.param(False, id="serial"), pytest.param(True, id="mpi",
 TOLERANCES = {
     # The interior solution (u_x bilinear, w quadratic in x) lies in the P2 space; the
     # free-end boundary layers decay over ~h and are outside the fit window. What is left
-    # is round-off and the solver tolerance: measured 9e-10.
+    # is round-off and the solver tolerance: measured 3e-10.
     "bimetal_strip": {"curvature_1_per_m": 1e-6},
     # 3D elasticity differs from plate theory through the free-edge boundary layer, whose
     # hoop stresses shift the interior curvature by O(h/R) when the layers' Poisson ratios
