@@ -38,6 +38,9 @@ def build_mesh(spec: Geometry, order: int = 1) -> BuiltMesh:
     ``order`` 2 gives curved (quadratic) elements on curved boundaries. Coordinates of the
     resulting mesh are in metres."""
     spec.check()
+    clash = set(spec.region_names()) & set(spec.boundary_names())
+    if clash:
+        raise GeometryError("geometry", f"region and boundary names must differ: {', '.join(sorted(clash))}")
     spec.build(spec.type)
     gmsh.model.mesh.generate(spec.dimension)
     if order > 1:

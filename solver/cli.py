@@ -16,6 +16,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 from . import __version__
+from .domain import MeshingError
 from .linalg import SolveError
 from .log import get_logger
 from .schema import CaseError, json_schema, load_case, resolved_case
@@ -77,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         if comm.rank == 0:
             print(f"sprout: invalid input: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    except MeshingError as exc:
+        if comm.rank == 0:
+            print(f"sprout: meshing failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except SolveError as exc:
         if comm.rank == 0:
             print(f"sprout: solve failed: {exc}", file=sys.stderr)
@@ -139,7 +144,8 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
         raise
     data["out"] = str(out)
     for key in ("warpage_um", "curvature_1_per_m", "max_von_mises_MPa"):
-        log.info("  %-28s %.6g", key, data["results"][key])
+        if key in data["results"]:
+            log.info("  %-28s %.6g", key, data["results"][key])
     for key, ref in (data.get("reference") or {}).items():
         got = data["results"][key]
         rel = abs(got - ref) / abs(ref) if ref else abs(got)

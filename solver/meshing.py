@@ -23,6 +23,10 @@ def write_mesh_files(case, out: Path) -> dict:
                 built = meshes.build_mesh(case.geometry, order=case.mesh_order)
             except meshes.GeometryError as exc:
                 raise CaseError(f"{exc.field}: {exc.message}") from None
+            except Exception as exc:  # gmsh/OCC report failures as bare Exceptions
+                from .domain import MeshingError
+
+                raise MeshingError(f"gmsh failed to build the {case.geometry.type} geometry: {exc}") from None
             gmsh.write(str(staging.file("mesh.msh")))
             dim = built.dimension
             qualities = []

@@ -86,6 +86,7 @@ class Staging:
         if self.comm.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
             names = sorted(p.name for p in self.path.iterdir())
+            self._remove_stale(set(names))
             for name in [n for n in names if n != last] + ([last] if last in names else []):
                 target = self.out / name
                 if target.is_dir() and not target.is_symlink():
@@ -93,6 +94,23 @@ class Staging:
                 os.replace(self.path / name, target)
             shutil.rmtree(self.path, ignore_errors=True)
         self.comm.barrier()
+
+    def _remove_stale(self, new: set[str]) -> None:
+        """Files an earlier run listed in its summary but this run does not write (fields
+        switched off, say) would sit next to the new summary as if they belonged to it."""
+        old = self.out / "summary.json"
+        try:
+            listed = json.loads(old.read_text()).get("files", [])
+        except (OSError, ValueError):
+            return
+        for name in listed:
+            target = self.out / name
+            if name in new or "/" in name or name.startswith("."):
+                continue
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            elif target.exists():
+                target.unlink()
 
     def discard(self) -> None:
         if self.comm.rank == 0:

@@ -46,24 +46,30 @@ def gather_p1(u: fem.Function, cell_values: np.ndarray | None = None):
 
 
 def thermoelastic_picture(path: Path, u: fem.Function, von_mises_cell: np.ndarray, surface,
-                          title: str, formulation: str) -> None:
+                          title: str, formulation: str) -> bool:
     """2D: deformed shape coloured by von Mises over the bottom-surface profile.
-    3D: the bottom-surface out-of-plane displacement map."""
+    3D: the bottom-surface out-of-plane displacement map. Without a bottom surface, 2D
+    draws the deformed shape alone and 3D draws nothing (returns False)."""
     msh = u.function_space.mesh
     gdim = msh.geometry.dim
+    if gdim == 3 and surface is None:
+        return False
     if gdim == 2:
         data = gather_p1(u, von_mises_cell)
     else:
         data = None
     if msh.comm.rank != 0:
-        return
+        return True
     xlabel = "r [mm]" if formulation == "axisymmetric" else "x [mm]"
     if gdim == 2:
         X, U, C, vm = data
         extent = np.ptp(X, axis=0).max()
         umax = np.abs(U).max()
         scale = 0.1 * extent / umax if umax > 0 else 1.0
-        fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(8, 7), height_ratios=[3, 2])
+        if surface is not None:
+            fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(8, 7), height_ratios=[3, 2])
+        else:
+            fig, ax0 = plt.subplots(figsize=(8, 6))
         tri = mtri.Triangulation(1e3 * (X[:, 0] + scale * U[:, 0]), 1e3 * (X[:, 1] + scale * U[:, 1]), C)
         pc = ax0.tripcolor(tri, facecolors=vm / 1e6, cmap="viridis", shading="flat")
         fig.colorbar(pc, ax=ax0, label="von Mises stress [MPa]")
@@ -71,6 +77,8 @@ def thermoelastic_picture(path: Path, u: fem.Function, von_mises_cell: np.ndarra
         ax0.set_title(f"{title}: deformed shape (displacement x {scale:.3g})")
         ax0.set_xlabel(xlabel)
         ax0.set_ylabel("y [mm]" if formulation != "axisymmetric" else "z [mm]")
+        if surface is None:
+            return _save(fig, path)
         order = np.argsort(surface.points[:, 0])
         ax1.plot(1e3 * surface.points[order, 0], 1e6 * surface.w[order], "-", lw=1.5)
         ax1.set_xlabel(xlabel)
@@ -89,8 +97,13 @@ def thermoelastic_picture(path: Path, u: fem.Function, von_mises_cell: np.ndarra
         ax1.set_ylabel("y [mm]")
         ax1.set_title(f"{title}: warpage {1e6 * surface.warpage:.4g} um, "
                       f"curvature {surface.curvature:.4g} 1/m")
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> bool:
     fig.tight_layout()
     tmp = Path(path).with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
     tmp.replace(path)
+    return True

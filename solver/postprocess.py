@@ -138,25 +138,20 @@ class SurfaceShape:
 
 
 def bottom_surface(domain, u: fem.Function, formulation: str, centre: np.ndarray,
-                   fit_fraction: float = 1.0) -> SurfaceShape:
-    """Sample w = u[last] at the dofs of the ``bottom`` boundary (or the lowest facets)
-    and fit w = c + linear + quadratic terms around ``centre`` by least squares.
+                   fit_fraction: float = 1.0) -> SurfaceShape | None:
+    """Sample w = u[last] at the dofs of the ``bottom`` boundary and fit w = c + linear +
+    quadratic terms around ``centre`` by least squares. None if the geometry names no
+    ``bottom`` (a disk or a sphere has no surface whose warpage means anything).
 
     Curvature sign: a dome (centre up, rim down) is positive; for a bimetal with the
     more-expanding layer on top and heating, the curvature is positive. The fit uses points
     within ``fit_fraction`` of the largest in-plane distance from the centre."""
+    if "bottom" not in domain.boundaries:
+        return None
     V = u.function_space
     gdim = domain.gdim
     fdim = domain.tdim - 1
-    if "bottom" in domain.boundaries:
-        facets = domain.facets("bottom")
-    else:
-        import dolfinx.mesh
-
-        lo, hi = domain.extent()
-        facets = dolfinx.mesh.locate_entities_boundary(
-            domain.mesh, fdim, lambda x: np.abs(x[gdim - 1] - lo[-1]) <= 1e-9 * float(np.max(hi - lo))
-        )
+    facets = domain.facets("bottom")
     blocks = fem.locate_dofs_topological(V, fdim, facets)
     blocks = blocks[blocks < V.dofmap.index_map.size_local]
     x = V.tabulate_dof_coordinates()[blocks, :gdim]

@@ -38,7 +38,7 @@ class ThermoelasticSolution:
     forms: ThermoelasticForms
     u: fem.Function
     stress: StressField
-    surface: SurfaceShape
+    surface: SurfaceShape | None
     materials: dict[str, Material]
     stress_free: dict[str, float]
     temperature: float
@@ -113,7 +113,7 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
     centre = _surface_centre(lo, hi, case, support_info)
     surface = bottom_surface(domain, u, formulation, centre, case.output.curvature_fit_fraction)
     thickness = hi[-1] - lo[-1]
-    if surface.warpage > 0.5 * thickness:
+    if surface is not None and surface.warpage > 0.5 * thickness:
         warnings.append(
             f"warpage {1e6 * surface.warpage:.0f} um exceeds half the thickness ({1e6 * thickness:.0f} um): "
             "small-deflection theory is leaving its range (it overestimates large warpage)"
@@ -136,13 +136,14 @@ def _surface_centre(lo, hi, case, support_info) -> np.ndarray:
 
 def results_of(sol: ThermoelasticSolution) -> tuple[dict, dict | None]:
     res: dict[str, float] = {
-        "warpage_um": 1e6 * sol.surface.warpage,
-        "curvature_1_per_m": sol.surface.curvature,
         "max_displacement_um": 1e6 * _max_norm(sol.u),
         "max_von_mises_MPa": max(s["max_von_mises"] for s in sol.region_stats.values()) / 1e6,
     }
-    if sol.domain.gdim == 3:
-        res["curvature_max_1_per_m"], res["curvature_min_1_per_m"] = sol.surface.curvature_principal
+    if sol.surface is not None:
+        res["warpage_um"] = 1e6 * sol.surface.warpage
+        res["curvature_1_per_m"] = sol.surface.curvature
+        if sol.domain.gdim == 3:
+            res["curvature_max_1_per_m"], res["curvature_min_1_per_m"] = sol.surface.curvature_principal
     for region, s in sol.region_stats.items():
         res[f"max_von_mises_{region}_MPa"] = s["max_von_mises"] / 1e6
         res[f"mean_von_mises_{region}_MPa"] = s["mean_von_mises"] / 1e6
@@ -166,7 +167,7 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
                   resolved: dict, source: str) -> dict:
     comm = sol.domain.comm
     case = sol.case
-    files = ["summary.json", "case.resolved.json", "bottom_profile.csv"]
+    files = ["summary.json", "case.resolved.json"] + (["bottom_profile.csv"] if sol.surface else [])
     if case.output.fields:
         u_out = sol.u
         with dolfinx.io.VTXWriter(comm, staging.file("displacement.bp"), [u_out], engine="BP4") as w:
@@ -189,9 +190,9 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
         n_cells = sol.domain.mesh.topology.index_map(sol.domain.tdim).size_local
         vm_dofs = sol.stress.von_mises.function_space.dofmap.list[:n_cells]
         vm_cell = sol.stress.von_mises.x.array[vm_dofs].mean(axis=1)
-        thermoelastic_picture(staging.file("thermoelastic.png"), sol.u, vm_cell, sol.surface, case.name,
-                              sol.formulation)
-        files.append("thermoelastic.png")
+        if thermoelastic_picture(staging.file("thermoelastic.png"), sol.u, vm_cell, sol.surface, case.name,
+                                 sol.formulation):
+            files.append("thermoelastic.png")
 
     wall_s = comm.allreduce(time.perf_counter() - t_start, op=MPI.MAX)
     peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX)
@@ -209,15 +210,21 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
     )
     if comm.rank == 0:
         atomic_write_json(staging.file("case.resolved.json"), resolved)
-        order = np.argsort(sol.surface.points[:, 0], kind="stable")
-        pts = sol.surface.points[order]
-        header = ["r_um" if sol.formulation == "axisymmetric" else "x_um"]
-        cols = [1e6 * pts[:, 0]]
-        if sol.domain.gdim == 3:
-            header.append("y_um")
-            cols.append(1e6 * pts[:, 1])
-        header.append("w_um")
-        cols.append(1e6 * sol.surface.w[order])
-        write_csv(staging.file("bottom_profile.csv"), header, np.column_stack(cols))
+        if sol.surface is not None:
+            _write_profile(staging, sol)
         atomic_write_json(staging.file("summary.json"), data)
     return data
+
+
+def _write_profile(staging: Staging, sol: ThermoelasticSolution) -> None:
+    """bottom_profile.csv: the bottom surface's out-of-plane displacement, sorted by x."""
+    order = np.argsort(sol.surface.points[:, 0], kind="stable")
+    pts = sol.surface.points[order]
+    header = ["r_um" if sol.formulation == "axisymmetric" else "x_um"]
+    cols = [1e6 * pts[:, 0]]
+    if sol.domain.gdim == 3:
+        header.append("y_um")
+        cols.append(1e6 * pts[:, 1])
+    header.append("w_um")
+    cols.append(1e6 * sol.surface.w[order])
+    write_csv(staging.file("bottom_profile.csv"), header, np.column_stack(cols))

@@ -265,6 +265,14 @@ def cross_check(case: ThermoelasticCase) -> None:
     except GeometryError as exc:
         raise CaseError(f"{exc.field}: {exc.message}") from None
     regions = geo.region_names()
+    boundaries = geo.boundary_names()
+    clash = sorted(set(regions) & set(boundaries))
+    if clash:
+        where = _region_field(geo, clash[0])
+        raise CaseError(
+            f"{where}: {clash[0]!r} is also the name of a boundary of this geometry; "
+            "region and boundary names must differ (they share one namespace in the mesh)"
+        )
     for region in regions:
         if region not in case.regions:
             raise CaseError(f"regions: region {region!r} of the geometry has no material (add {region} = \"...\")")
@@ -278,7 +286,6 @@ def cross_check(case: ThermoelasticCase) -> None:
             )
     for name, spec in case.materials.items():
         _resolve_material(name, spec)  # raises on incomplete definitions
-    boundaries = geo.boundary_names()
     for group in ("symmetry", "clamped"):
         for i, b in enumerate(getattr(case.supports, group)):
             if b not in boundaries:
@@ -291,6 +298,17 @@ def cross_check(case: ThermoelasticCase) -> None:
         problem = check_benchmark_applies(case)
         if problem:
             raise CaseError(f"validation.benchmark: {problem}")
+
+
+def _region_field(geo, region: str) -> str:
+    """The case-file path where a region name was given."""
+    for i, layer in enumerate(getattr(geo, "layers", [])):
+        if layer.region == region:
+            return f"geometry.layers[{i}].region"
+    for key in ("core_region", "shell_region"):
+        if getattr(geo, key, None) == region:
+            return f"geometry.{key}"
+    return "geometry"
 
 
 def _resolve_material(name: str, spec: MaterialSpec) -> Material:

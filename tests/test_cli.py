@@ -55,15 +55,15 @@ def test_run_writes_contract(tmp_path):
     assert data["status"] == "ok" and data["kind"] == "thermoelastic"
     for name in data["results"]:
         assert re.search(r"_(um|MPa|1_per_m|ratio)$", name), f"result without a unit suffix: {name}"
-    for f in ("displacement.bp", "stress.bp", "mesh.xdmf", "mesh.h5", "thermoelastic.png",
-              "bottom_profile.csv", "case.resolved.json"):
+    for f in ("displacement.bp", "stress.bp", "mesh.xdmf", "mesh.h5", "thermoelastic.png", "case.resolved.json"):
         assert (out / f).exists(), f
+    # A cylinder has no bottom surface: no warpage, no profile (rather than a meaningless one).
+    assert "warpage_um" not in data["results"] and not (out / "bottom_profile.csv").exists()
     resolved = json.loads((out / "case.resolved.json").read_text())
     assert resolved["case"]["geometry"]["core_radius"] == pytest.approx(1e-3)
     assert resolved["si_units"]["geometry.core_radius"] == "m"
     assert resolved["si_units"]["load.temperature"] == "K"
     assert not list(tmp_path.glob(".*partial*")), "staging directory left behind"
-    assert (out / "bottom_profile.csv").read_text().startswith("x_um,w_um\n")
 
 
 def test_set_overrides_and_default_output(tmp_path):
@@ -76,15 +76,17 @@ def test_set_overrides_and_default_output(tmp_path):
     # Half the cool-down, half the curvature (linear).
     assert data["reference"]["curvature_1_per_m"] == pytest.approx(-2.0835530881332405 / 2, rel=1e-12)
     assert not (tmp_path / "results" / "half_cool" / "displacement.bp").exists()
+    profile = (tmp_path / "results" / "half_cool" / "bottom_profile.csv").read_text().splitlines()
+    assert profile[0] == "x_um,w_um" and len(profile) == 1 + 2 * 80 + 1  # P2 nodes along 80 cells
 
 
 BAD_INPUTS = {
     # name: (replace this, with this, field the message must name)
     "bare_number_length": ('length = "20 mm"', "length = 20", "geometry.length"),
-    "negative_thickness": ('thickness = "0.5 mm", elements_through_thickness = 4 },\n  { region = "top"',
-                           'thickness = "-0.5 mm", elements_through_thickness = 4 },\n  { region = "top"',
+    "negative_thickness": ('thickness = "0.5 mm", elements_through_thickness = 4 },\n  { region = "copper"',
+                           'thickness = "-0.5 mm", elements_through_thickness = 4 },\n  { region = "copper"',
                            "geometry.layers[0].thickness"),
-    "unknown_material": ('top = "Cu"', 'top = "Unobtainium"', "regions.top"),
+    "unknown_material": ('copper = "Cu"', 'copper = "Unobtainium"', "regions.copper"),
     "unknown_key": ("[load]\n", "[load]\ntemprature = \"20 degC\"\n", "load.temprature"),
     "malformed_toml": ("[model]", "[model", "malformed TOML"),
     "wrong_dimension": ('temperature = "25 degC"', 'temperature = "25 mm"', "load.temperature"),
@@ -171,3 +173,15 @@ def test_two_ranks_agree_with_one(case, overrides, tmp_path):
         assert abs(v1 - v2) <= 1e-8 * abs(v1), (key, v1, v2)
         compared += 1
     assert compared >= 1
+
+
+def test_rerun_into_same_output_drops_stale_files(tmp_path):
+    out = tmp_path / "out"
+    case = CASES / "validation" / "sphere_in_shell.toml"
+    assert sprout("run", case, "-o", out).returncode == 0
+    assert (out / "displacement.bp").exists()
+    (out / "notes.txt").write_text("mine")
+    assert sprout("run", case, "-o", out, "--set", "output.fields=false").returncode == 0
+    assert not (out / "displacement.bp").exists() and not (out / "mesh.xdmf").exists()
+    assert (out / "notes.txt").read_text() == "mine"  # files sprout did not write are left alone
+    assert set(read_summary(out)["files"]) == {p.name for p in out.iterdir()} - {"notes.txt"}

@@ -49,8 +49,8 @@ def test_override_syntax():
         (lambda r: r["geometry"].update(type="blob"), "geometry", "type"),
         (lambda r: r["model"].update(degree=3), "model.degree", "1 or 2"),
         (lambda r: r["regions"].update(middle="Si"), "regions.middle", "no region 'middle'"),
-        (lambda r: r["regions"].pop("top"), "regions", "'top' of the geometry has no material"),
-        (lambda r: r.update(materials={"goo": {"E": "1 GPa"}}, regions={"bottom": "Si", "top": "goo"}),
+        (lambda r: r["regions"].pop("copper"), "regions", "'copper' of the geometry has no material"),
+        (lambda r: r.update(materials={"goo": {"E": "1 GPa"}}, regions={"silicon": "Si", "copper": "goo"}),
          "materials.goo", "needs nu, cte"),
         (lambda r: r.update(materials={"Si": {"nu": 0.7}}), "materials.Si.nu", "less than 0.5"),
         (lambda r: r.pop("load"), "load", "required"),
@@ -75,9 +75,19 @@ def test_material_override_and_new_material():
         "Cu": {"E": "100 GPa", "stress_free_temperature": "150 degC"},
         "glue": {"E": "2 GPa", "nu": 0.3, "cte": "50 ppm/K"},
     }
-    raw["regions"] = {"bottom": "glue", "top": "Cu"}
+    raw["regions"] = {"silicon": "glue", "copper": "Cu"}
     case = validate_case(raw)
     mats, t_sf = resolve_materials(case)
-    assert mats["top"].E == pytest.approx(100e9) and mats["top"].nu == pytest.approx(0.34)  # rest from library
-    assert t_sf["top"] == pytest.approx(423.15) and t_sf["bottom"] == pytest.approx(398.15)
-    assert mats["bottom"].cte == pytest.approx(5e-5) and mats["bottom"].source == "case file"
+    assert mats["copper"].E == pytest.approx(100e9) and mats["copper"].nu == pytest.approx(0.34)  # rest from library
+    assert t_sf["copper"] == pytest.approx(423.15) and t_sf["silicon"] == pytest.approx(398.15)
+    assert mats["silicon"].cte == pytest.approx(5e-5) and mats["silicon"].source == "case file"
+
+
+def test_region_named_like_a_boundary_is_refused():
+    """Regions and boundaries share one namespace in the mesh: a layer called 'bottom' would
+    hide the bottom boundary (and with it the warpage)."""
+    raw = base()
+    raw["geometry"]["layers"][0]["region"] = "bottom"
+    raw["regions"] = {"bottom": "Si", "copper": "Cu"}
+    with pytest.raises(CaseError, match=r"geometry.layers\[0\].region: 'bottom' is also the name of a boundary"):
+        validate_case(raw)

@@ -94,3 +94,13 @@ def test_stoney_ratio_is_its_thin_film_deviation(shared_tmp):
     thin = run("film_on_wafer", shared_tmp / "thin", ["geometry.layers[1].thickness=1 um",
                                                       "output.fields=false", "output.picture=false"])
     assert abs(thin["results"]["stoney_ratio"] - 1) < 0.2 * abs(ratio - 1)
+
+
+def test_lame_full_disk_as_free_body(shared_tmp):
+    """The whole disk with no symmetry planes: three point supports (2D rigid modes) must
+    leave the Lame state untouched; a disk has no bottom surface, so no warpage is reported."""
+    data = run("lame_cylinder", shared_tmp / "full", ["geometry.sector=full", "supports.symmetry=[]",
+                                                      "output.fields=false"])
+    assert data["supports"]["rigid_modes_removed_by_points"] == ["tx", "ty", "rz"]
+    assert relative(data["results"]["interface_pressure_MPa"], data["reference"]["interface_pressure_MPa"]) < 1e-4
+    assert "warpage_um" not in data["results"]
