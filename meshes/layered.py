@@ -72,7 +72,7 @@ class LayeredPlate(GeometryModel):
             )
 
     def expected_cells(self) -> int:
-        n = self._divisions(self.length) * sum(l.elements_through_thickness for l in self.layers)
+        n = self._divisions(self.length) * sum(layer.elements_through_thickness for layer in self.layers)
         if self.dimension == 3:
             return 6 * n * self._divisions(self.width)
         return 2 * n

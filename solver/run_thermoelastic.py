@@ -5,7 +5,6 @@ from __future__ import annotations
 import resource
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
@@ -27,7 +26,7 @@ from .postprocess import (
     stress_field,
 )
 from .schema import CaseError, ThermoelasticCase, resolve_materials
-from .supports import build_supports
+from .supports import build_supports, symmetric_centre
 from .thermoelastic import ThermoelasticForms, material_fields, thermoelastic_forms
 
 
@@ -124,13 +123,10 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
 
 
 def _surface_centre(lo, hi, case, support_info) -> np.ndarray:
-    """In-plane centre of the bottom surface: on symmetry planes where there are any."""
-    c = 0.5 * (lo + hi)
+    """In-plane centre of the bottom surface of the full body (the axis if axisymmetric)."""
+    c = symmetric_centre(lo, hi, support_info["symmetry_axes"])
     if case.model.formulation == "axisymmetric":
         c[0] = 0.0
-    for text in support_info["symmetry"].values():
-        k = "xyz".index(text[2])
-        c[k] = lo[k] if abs(lo[k]) <= abs(hi[k]) else hi[k]
     return c
 
 

@@ -106,7 +106,7 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
     fdim = domain.tdim - 1
     gdim = domain.gdim
     bcs = []
-    info: dict = {"symmetry": {}, "clamped": list(clamped), "points": []}
+    info: dict = {"symmetry": {}, "symmetry_axes": [], "clamped": list(clamped), "points": []}
     zero = np.float64(0.0)
 
     for name in clamped:
@@ -120,6 +120,7 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
             raise ValueError(f"symmetry boundary {name!r} is normal to r: not a symmetry of an axisymmetric body")
         axes.append(k)
         info["symmetry"][name] = f"u_{AXES[k]}=0"
+        info["symmetry_axes"].append(k)
         dofs = fem.locate_dofs_topological(V.sub(k), fdim, domain.facets(name))
         bcs.append(fem.dirichletbc(zero, dofs, V.sub(k)))
 
@@ -136,8 +137,9 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
     modes = remaining_modes(formulation, axes, bool(clamped))
     info["rigid_modes_removed_by_points"] = modes
     if modes:
-        centre = _centre(lo, hi, domain, symmetry, axes)
-        for support in choose_point_supports(msh, modes, centre, size):
+        target = symmetric_centre(lo, hi, axes)
+        target[-1] = lo[-1]  # on the bottom face
+        for support in choose_point_supports(msh, modes, target, size):
             verts = dolfinx.mesh.locate_entities(
                 msh, 0, lambda x, p=support.point: np.all(
                     np.abs(x[:gdim] - np.asarray(p)[:, None]) <= 1e-12 * size, axis=0)
@@ -148,12 +150,12 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
     return bcs, info
 
 
-def _centre(lo, hi, domain, symmetry, axes) -> np.ndarray:
-    """Where the point supports go: the middle of the bottom face, on any symmetry plane."""
+def symmetric_centre(lo: np.ndarray, hi: np.ndarray, axes: list[int]) -> np.ndarray:
+    """The middle of the bounding box, moved onto the symmetry planes (normal to ``axes``):
+    the centre of the full body that a half or quarter model represents."""
     c = 0.5 * (lo + hi)
-    for name, k in zip(symmetry, axes):
+    for k in axes:
         c[k] = lo[k] if abs(lo[k]) <= abs(hi[k]) else hi[k]
-    c[-1] = lo[-1]
     return c
 
 

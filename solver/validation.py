@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import ufl
-from mpi4py import MPI
 
 from . import analytic
 from .postprocess import region_mean, remove_rigid_motion
@@ -55,7 +54,9 @@ def _free_expansion(case, sol):
     if len(alphas) != 1 or len(temps) != 1:
         from .schema import CaseError
 
-        raise CaseError("validation.benchmark: free_expansion needs one CTE and one stress-free temperature for all regions")
+        raise CaseError(
+            "validation.benchmark: free_expansion needs one CTE and one stress-free temperature for all regions"
+        )
     alpha = alphas.pop()
     dT = sol.temperature - temps.pop()
     return (

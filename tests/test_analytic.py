@@ -61,7 +61,7 @@ def test_lame_formula_matches_continuity_solution():
 
 def _sphere_by_continuity(E1, nu1, a1, E2, nu2, a2, a, b, dT):
     """Core u = C r; shell u = A r + B / r^2; sigma_rr = 3K A - 4 mu B / r^3 - 3K alpha dT."""
-    K1, mu1 = E1 / (3 * (1 - 2 * nu1)), E1 / (2 * (1 + nu1))
+    K1 = E1 / (3 * (1 - 2 * nu1))  # the core is under uniform pressure: no shear modulus enters
     K2, mu2 = E2 / (3 * (1 - 2 * nu2)), E2 / (2 * (1 + nu2))
     M = np.array([
         [a, -a, -1 / a**2],

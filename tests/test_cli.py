@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import CASES, ROOT, read_summary, sprout
+from conftest import CASES, read_summary, sprout
 
 BIMETAL = (CASES / "validation" / "bimetal_strip.toml").read_text()
 
