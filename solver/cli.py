@@ -91,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the file system, not sprout: say which file
+        if comm.rank == 0:
+            print(f"sprout: cannot write results: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception:  # a bug, not the user's fault: show everything
         if comm.rank == 0 or comm.size > 1:
             print(f"sprout: internal error on rank {comm.rank}:", file=sys.stderr)
@@ -128,7 +132,7 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
         staging = Staging(out, comm)
         data = summary(case.name, case.kind, "failed", comm.size, exc.diagnostics.get("dofs", 0),
                        time.perf_counter() - t0, {}, error=str(exc), diagnostics=exc.diagnostics,
-                       source=str(path))
+                       source=str(path), files=["case.resolved.json", "summary.json"])
         if comm.rank == 0:
             atomic_write_json(staging.file("case.resolved.json"), resolved)
             atomic_write_json(staging.file("summary.json"), data)

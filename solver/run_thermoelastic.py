@@ -124,7 +124,7 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
 
 def _surface_centre(lo, hi, case, support_info) -> np.ndarray:
     """In-plane centre of the bottom surface of the full body (the axis if axisymmetric)."""
-    c = symmetric_centre(lo, hi, support_info["symmetry_axes"])
+    c = symmetric_centre(lo, hi, support_info["symmetry_planes"])
     if case.model.formulation == "axisymmetric":
         c[0] = 0.0
     return c

@@ -74,8 +74,9 @@ def mode_value(mode: str, point: np.ndarray, centre: np.ndarray, gdim: int) -> n
     return v[:gdim]
 
 
-def symmetry_axis(domain, boundary: str) -> int:
-    """The axis normal to a planar boundary; raise ValueError if it is not axis-aligned."""
+def symmetry_axis(domain, boundary: str) -> tuple[int, float]:
+    """The axis normal to a planar boundary and the plane's coordinate on it; raise
+    ValueError if the boundary is not a plane normal to x, y or z."""
     msh = domain.mesh
     fdim = domain.tdim - 1
     facets = domain.facets(boundary)
@@ -88,7 +89,7 @@ def symmetry_axis(domain, boundary: str) -> int:
     flat = [k for k in range(domain.gdim) if hi_b[k] - lo_b[k] <= 1e-9 * size]
     if len(flat) != 1:
         raise ValueError(f"symmetry boundary {boundary!r} is not a plane normal to x, y or z")
-    return flat[0]
+    return flat[0], float(lo_b[flat[0]])
 
 
 def vertex_coordinates(msh, vertices: np.ndarray) -> np.ndarray:
@@ -106,7 +107,7 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
     fdim = domain.tdim - 1
     gdim = domain.gdim
     bcs = []
-    info: dict = {"symmetry": {}, "symmetry_axes": [], "clamped": list(clamped), "points": []}
+    info: dict = {"symmetry": {}, "symmetry_planes": [], "clamped": list(clamped), "points": []}
     zero = np.float64(0.0)
 
     for name in clamped:
@@ -115,12 +116,12 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
 
     axes = []
     for name in symmetry:
-        k = symmetry_axis(domain, name)
+        k, coordinate = symmetry_axis(domain, name)
         if formulation == "axisymmetric" and k == 0:
             raise ValueError(f"symmetry boundary {name!r} is normal to r: not a symmetry of an axisymmetric body")
         axes.append(k)
         info["symmetry"][name] = f"u_{AXES[k]}=0"
-        info["symmetry_axes"].append(k)
+        info["symmetry_planes"].append((k, coordinate))
         dofs = fem.locate_dofs_topological(V.sub(k), fdim, domain.facets(name))
         bcs.append(fem.dirichletbc(zero, dofs, V.sub(k)))
 
@@ -137,7 +138,7 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
     modes = remaining_modes(formulation, axes, bool(clamped))
     info["rigid_modes_removed_by_points"] = modes
     if modes:
-        target = symmetric_centre(lo, hi, axes)
+        target = symmetric_centre(lo, hi, info["symmetry_planes"])
         target[-1] = lo[-1]  # on the bottom face
         for support in choose_point_supports(msh, modes, target, size):
             verts = dolfinx.mesh.locate_entities(
@@ -150,12 +151,12 @@ def build_supports(V, domain, formulation: str, symmetry: list[str], clamped: li
     return bcs, info
 
 
-def symmetric_centre(lo: np.ndarray, hi: np.ndarray, axes: list[int]) -> np.ndarray:
-    """The middle of the bounding box, moved onto the symmetry planes (normal to ``axes``):
-    the centre of the full body that a half or quarter model represents."""
+def symmetric_centre(lo: np.ndarray, hi: np.ndarray, planes: list[tuple[int, float]]) -> np.ndarray:
+    """The middle of the bounding box, moved onto the symmetry planes ((axis, coordinate)
+    pairs): the centre of the full body that a half or quarter model represents."""
     c = 0.5 * (lo + hi)
-    for k in axes:
-        c[k] = lo[k] if abs(lo[k]) <= abs(hi[k]) else hi[k]
+    for k, coordinate in planes:
+        c[k] = coordinate
     return c
 
 
