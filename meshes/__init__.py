@@ -14,12 +14,20 @@ from pydantic import Field
 
 from .base import BuiltMesh, Geometry, GeometryError, GeometryModel, gmsh_session, summarize, to_si_mesh
 from .core_shell import CoreShell
+from .csp import ChipSizePackage
+from .external import ExternalMesh
 from .layered import Layer, LayeredPlate
+from .substrate import BumpedSubstrate
 
-GeometrySpec = Annotated[Union[LayeredPlate, CoreShell], Field(discriminator="type")]
+GeometrySpec = Annotated[
+    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, ExternalMesh], Field(discriminator="type")
+]
 
 __all__ = [
     "BuiltMesh",
+    "BumpedSubstrate",
+    "ChipSizePackage",
+    "ExternalMesh",
     "CoreShell",
     "Geometry",
     "GeometryError",
@@ -42,7 +50,8 @@ def build_mesh(spec: Geometry, order: int = 1) -> BuiltMesh:
     if clash:
         raise GeometryError("geometry", f"region and boundary names must differ: {', '.join(sorted(clash))}")
     spec.build(spec.type)
-    gmsh.model.mesh.generate(spec.dimension)
+    if spec.type != "external":  # an external mesh arrives meshed
+        gmsh.model.mesh.generate(spec.dimension)
     if order > 1:
         gmsh.model.mesh.setOrder(order)
     to_si_mesh()

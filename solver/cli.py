@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_case(sub.add_parser("check", help="validate a case file without running it"))
     mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
     mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")
+    mesh.add_argument("--export", action="append", default=[], metavar="FORMAT",
+                      help="also write the mesh with its region names via meshio: vtu, xdmf, inp, msh, med, vtk")
     sub.add_parser("schema", help="print the JSON schema of case files")
     return p
 
@@ -104,10 +106,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def describe(case) -> str:
     geo = case.geometry
-    regions = ", ".join(f"{r}={m}" for r, m in case.regions.items())
     extra = ""
     if hasattr(geo, "expected_cells"):
         extra = f"; {geo.expected_cells()} cells"
+    if case.kind == "geometry":
+        return (f"ok: {case.name} (geometry, {geo.type} {geo.dimension}D){extra}; regions: "
+                f"{', '.join(geo.region_names())}; boundaries: {', '.join(geo.boundary_names())}")
+    regions = ", ".join(f"{r}={m}" for r, m in case.regions.items())
     return (f"ok: {case.name} ({case.kind}, {geo.type} {geo.dimension}D, {case.model.formulation}, "
             f"P{case.model.degree}){extra}; regions: {regions}")
 
@@ -125,6 +130,15 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
     if out.exists() and not out.is_dir():
         raise CaseError(f"-o {out}: exists and is not a directory")
     log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, comm.size, "" if comm.size == 1 else "s", out)
+    if case.kind == "geometry":
+        from .meshing import run_geometry
+
+        data = run_geometry(case, out, comm, t0, str(path))
+        data["out"] = str(out)
+        r = data["results"]
+        log.info("  %d cells, %d nodes, quality min %.3f mean %.3f, meshed in %.1f s", r["cells"], r["nodes"],
+                 r["quality_min"], r["quality_mean"], r["mesh_s"])
+        return data
     resolved = resolved_case(case)
     try:
         sol = solve_case(case, comm, log)
@@ -164,7 +178,7 @@ def run_mesh(args, comm, log) -> int:
     if comm.rank == 0:
         from .meshing import write_mesh_files
 
-        info = write_mesh_files(case, out)
-        print(f"{case.name}: {info['cells_total']} cells, {info['nodes']} nodes, min quality "
-              f"{info['quality_min']:.3f} -> {out}/mesh.msh")
+        info = write_mesh_files(case, out, args.export)
+        print(f"{case.name}: {info['cells_total']} cells, {info['nodes']} nodes, quality min "
+              f"{info['quality_min']:.3f} mean {info['quality_mean']:.3f}, {info['mesh_s']:.1f} s -> {out}/mesh.msh")
     return EXIT_OK

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -136,11 +136,27 @@ class ThermoelasticCase(Strict):
         return self.model.degree if self.geometry.curved else 1
 
 
-CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase}
+class GeometryCase(Strict):
+    """A structure only: ``sprout run`` meshes it and reports counts, volumes and quality
+    (the geometry step of a process flow, or a mesh to hand to another tool)."""
+
+    kind: Literal["geometry"]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    geometry: GeometrySpec
+    mesh: MeshSettings = MeshSettings()
+
+    @property
+    def mesh_order(self) -> int:
+        return self.mesh.order or 1
+
+
+Case = ThermoelasticCase | GeometryCase
+CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase, "geometry": GeometryCase}
 
 
 # -- loading ---------------------------------------------------------------------------
-def load_case(path: str | Path, overrides: list[str] | None = None) -> ThermoelasticCase:
+def load_case(path: str | Path, overrides: list[str] | None = None) -> Case:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -157,7 +173,7 @@ def load_case(path: str | Path, overrides: list[str] | None = None) -> Thermoela
     return validate_case(raw, source=str(path))
 
 
-def validate_case(raw: dict, source: str = "<case>") -> ThermoelasticCase:
+def validate_case(raw: dict, source: str = "<case>") -> Case:
     kind = raw.get("kind")
     if kind is None:
         raise CaseError(f"{source}: kind: missing; expected one of {', '.join(CASE_KINDS)}")
@@ -258,14 +274,14 @@ def _user_path(loc: tuple, raw: Any) -> str:
 
 
 # -- cross-checks pydantic cannot express ----------------------------------------------
-def cross_check(case: ThermoelasticCase) -> None:
-    geo = case.geometry
+def check_geometry(geo) -> tuple[list[str], list[str]]:
+    """Geometric constraints of the spec, and region/boundary names (which must differ)."""
     try:
         geo.check()
+        regions = geo.region_names()
+        boundaries = geo.boundary_names()
     except GeometryError as exc:
         raise CaseError(f"{exc.field}: {exc.message}") from None
-    regions = geo.region_names()
-    boundaries = geo.boundary_names()
     clash = sorted(set(regions) & set(boundaries))
     if clash:
         where = _region_field(geo, clash[0])
@@ -273,6 +289,14 @@ def cross_check(case: ThermoelasticCase) -> None:
             f"{where}: {clash[0]!r} is also the name of a boundary of this geometry; "
             "region and boundary names must differ (they share one namespace in the mesh)"
         )
+    return regions, boundaries
+
+
+def cross_check(case: Case) -> None:
+    geo = case.geometry
+    regions, boundaries = check_geometry(geo)
+    if isinstance(case, GeometryCase):
+        return
     for region in regions:
         if region not in case.regions:
             raise CaseError(f"regions: region {region!r} of the geometry has no material (add {region} = \"...\")")
@@ -349,7 +373,11 @@ def resolve_materials(case: ThermoelasticCase) -> tuple[dict[str, Material], dic
 
 
 def json_schema() -> dict:
-    return ThermoelasticCase.model_json_schema()
+    """One schema for every case kind, selected by ``kind``."""
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(Annotated[Union[ThermoelasticCase, GeometryCase], Field(discriminator="kind")])
+    return adapter.json_schema()
 
 
 def resolved_case(case: BaseModel) -> dict:

@@ -1,0 +1,393 @@
+"""Wiring substrate with bumps plated into isotropically etched concavities (process B).
+
+Stack (z up, from the base bottom at z = 0):
+
+    base         copper foil, 0 .. base_thickness; the plating power supply
+    film         insulating film on the base with holes: radius ``hole_radius`` at the
+                 film/base interface, walls tapered outward by ``taper`` from vertical
+    concavity    under each hole, the isotropic etch of depth d: every base point within d
+                 of the opening disk (a cylinder of the hole radius plus a quarter-round
+                 rim revolved), so the film is undercut by d; neighbours closer than 2d merge
+    barrier      film of given thickness plated on the concavity wall (Ni/Co)
+    bump         bump material filling the lined concavity to ``fill.level`` above the
+                 film/base interface (positive: into the hole)
+    cap          barrier cap layer on the fill, inside the hole
+    wiring       the rest of the hole, a land on the film, and per wiring layer an
+                 insulator with a via and a land on top (``insulator`` regions)
+    electrolyte  above the film, ``electrolyte.height`` thick (the diffusion layer), plus
+                 every open hole and concavity
+
+``stage`` says how far the process has gone: ``etched`` (base, film, open concavities),
+``barrier``, ``filled``, ``capped``, ``wired``, ``final`` (base and barrier film removed:
+the bumps protrude below the film). The electrolyte is present up to ``filled`` when
+given.
+
+Boundaries: ``cathode`` (electrolyte against the base, barrier or deposit), ``mask``
+(electrolyte against the film: hole walls, the film top and the undercut film underside),
+``bulk`` (top of the electrolyte), ``bottom``, ``top``, ``side``, ``sym_x``, ``sym_y``,
+``axis`` (2D), and ``interface_<a>_<b>`` between solid regions. ``dimension = 2`` is the
+axisymmetric single hole in a cell of radius pitch/2.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar, Literal
+
+import gmsh
+import numpy as np
+from pydantic import Field, model_validator
+
+from .assembly import VOID, Assembly, cylinder, frustum, revolved, slab
+from .base import UM_PER_M, GeometryError, GeometryModel, RegionName, isclose
+from .units import Angle, Length
+
+STAGES = ("etched", "barrier", "filled", "capped", "wired", "final")
+PRIORITY = {"base": 10, "film": 20, "barrier": 40, "bump": 60, "cap": 65, "wiring": 70, "insulator": 15,
+            "electrolyte": 50}
+
+
+class Film(GeometryModel):
+    thickness: Length = Field(gt=0)
+    hole_radius: Length = Field(gt=0, description="at the film/base interface")
+    taper: Angle = Field(0.0, ge=0, lt=math.radians(80), description="wall angle from vertical; the hole widens upward")
+
+    @property
+    def top_radius(self) -> float:
+        return self.hole_radius + self.thickness * math.tan(self.taper)
+
+
+class Concavity(GeometryModel):
+    depth: Length = Field(gt=0, description="isotropic etch depth d (undercut = d)")
+
+
+class Fill(GeometryModel):
+    level: Length = Field(0.0, description="fill top above the film/base interface (negative: below it)")
+
+
+class WiringLayer(GeometryModel):
+    insulator_thickness: Length = Field(gt=0)
+    via_diameter: Length = Field(gt=0)
+    land_diameter: Length = Field(gt=0)
+    wiring_thickness: Length = Field(gt=0)
+
+
+class Electrolyte(GeometryModel):
+    height: Length = Field(gt=0, description="above the film: the diffusion (Nernst) layer")
+
+
+class BumpedSubstrate(GeometryModel):
+    type: Literal["substrate"]
+    dimension: Literal[2, 3] = 3
+    stage: Literal["etched", "barrier", "filled", "capped", "wired", "final"] = "etched"
+    holes: tuple[int, int] = (1, 1)
+    pitch: Length = Field(gt=0)
+    base_thickness: Length = Field(gt=0)
+    film: Film
+    concavity: Concavity
+    barrier_thickness: Length = Field(0.0, ge=0)
+    fill: Fill = Fill()
+    cap_thickness: Length = Field(0.0, ge=0)
+    land_diameter: Length = Field(0.0, ge=0, description="land on the film over each hole (wired)")
+    land_thickness: Length = Field(0.0, ge=0)
+    wiring_layers: list[WiringLayer] = Field(default_factory=list)
+    electrolyte: Electrolyte | None = None
+    symmetry: Literal["none", "half", "quarter"] = "none"
+    element_size: Length = Field(gt=0)
+    element_sizes: dict[RegionName, Length] = Field(default_factory=dict)
+
+    curved: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if min(self.holes) < 1 or max(self.holes) > 30:
+            raise ValueError("holes must be between 1 and 30 in each direction")
+        if self.dimension == 2 and self.symmetry != "none":
+            raise ValueError("the axisymmetric model (dimension = 2) takes symmetry = 'none'")
+        return self
+
+    def _at(self, stage: str) -> bool:
+        return STAGES.index(self.stage) >= STAGES.index(stage)
+
+    def region_names(self) -> list[str]:
+        names = [] if self.stage == "final" else ["base"]
+        names.append("film")
+        if self._at("barrier") and self.stage != "final":
+            names.append("barrier")
+        if self._at("filled"):
+            names.append("bump")
+        if self._at("capped"):
+            names.append("cap")
+        if self._at("wired"):
+            names.append("wiring")
+            if self.wiring_layers:
+                names.append("insulator")
+        if self._has_electrolyte():
+            names.append("electrolyte")
+        return names
+
+    def _has_electrolyte(self) -> bool:
+        return self.electrolyte is not None and not self._at("capped")
+
+    def boundary_names(self) -> list[str]:
+        names = ["bottom", "top", "side"] if not self._has_electrolyte() else ["bottom", "bulk", "side"]
+        if self.stage == "final":
+            names.append("bump_surface")
+        if self._has_electrolyte():
+            names += ["cathode", "mask"]
+        if self.dimension == 2:
+            names.append("axis")
+        names += {"none": [], "half": ["sym_x"], "quarter": ["sym_x", "sym_y"]}[self.symmetry]
+        return names
+
+    # -- layout (micrometres) ----------------------------------------------------------------
+    def extent(self) -> tuple[float, float]:
+        p = self.pitch * UM_PER_M
+        if self.dimension == 2:
+            return p / 2, 0.0
+        return self.holes[0] * p, self.holes[1] * p
+
+    def hole_centres(self) -> np.ndarray:
+        if self.dimension == 2:
+            return np.zeros((1, 2))
+        p = self.pitch * UM_PER_M
+        return np.array([((i + 0.5) * p, (j + 0.5) * p) for i in range(self.holes[0]) for j in range(self.holes[1])])
+
+    def concavity_volume(self, depth: float | None = None) -> float:
+        """Closed form (m^3) of one concavity: pi R^2 d + (pi^2/2) R d^2 + (2/3) pi d^3."""
+        R = self.film.hole_radius
+        d = self.concavity.depth if depth is None else depth
+        return math.pi * R**2 * d + math.pi**2 / 2 * R * d**2 + 2 / 3 * math.pi * d**3
+
+    # -- checks --------------------------------------------------------------------------------
+    def check(self) -> None:
+        um = UM_PER_M
+        R, d, f = self.film.hole_radius, self.concavity.depth, self.film
+        if d >= self.base_thickness:
+            raise GeometryError("geometry.concavity.depth",
+                                f"{d * um:.4g} um reaches through the {self.base_thickness * um:.4g} um base")
+        if R + d > self.pitch / 2 + 1e-15 and self.dimension == 2:
+            raise GeometryError("geometry.concavity.depth",
+                                f"the concavity (radius {(R + d) * um:.4g} um at the film) leaves the axisymmetric "
+                                f"cell (radius pitch/2 = {self.pitch * um / 2:.4g} um)")
+        if self.dimension == 3 and R + d > self.pitch / 2 + 1e-15:
+            # Merging neighbours are fine; leaving the modelled area is not.
+            raise GeometryError("geometry.concavity.depth",
+                                f"the outer concavities (radius {(R + d) * um:.4g} um at the film) leave the "
+                                f"modelled area, whose edge is pitch/2 = {self.pitch * um / 2:.4g} um from them")
+        if f.top_radius >= self.pitch / 2:
+            raise GeometryError("geometry.film.taper",
+                                f"the holes open to radius {f.top_radius * um:.4g} um at the film top and overlap "
+                                f"(pitch {self.pitch * um:.4g} um)")
+        if self._at("barrier") and not 0 < self.barrier_thickness < d:
+            raise GeometryError("geometry.barrier_thickness",
+                                f"must be positive and below the concavity depth ({d * um:.4g} um)")
+        inner = d - self.barrier_thickness
+        if self._at("filled"):
+            lvl = self.fill.level
+            if not -inner < lvl <= f.thickness:
+                raise GeometryError("geometry.fill.level",
+                                    f"{lvl * um:.4g} um is outside the lined concavity and hole "
+                                    f"({-inner * um:.4g} .. {f.thickness * um:.4g} um)")
+        if self._at("capped"):
+            if self.cap_thickness <= 0:
+                raise GeometryError("geometry.cap_thickness", "must be positive from stage 'capped' on")
+            if self.fill.level < 0:
+                raise GeometryError("geometry.fill.level", "the cap sits in the hole: fill to the interface or above")
+            if self.fill.level + self.cap_thickness > f.thickness + 1e-15:
+                raise GeometryError("geometry.cap_thickness",
+                                    f"fill level + cap ({(self.fill.level + self.cap_thickness) * um:.4g} um) exceeds "
+                                    f"the film thickness ({f.thickness * um:.4g} um)")
+        if self._at("wired"):
+            if self.land_diameter < 2 * f.top_radius or self.land_thickness <= 0:
+                raise GeometryError("geometry.land_diameter",
+                                    f"the land must cover the hole (>= {2 * f.top_radius * um:.4g} um) and have a "
+                                    "positive land_thickness")
+            if self.land_diameter >= self.pitch:
+                raise GeometryError("geometry.land_diameter", "lands of neighbouring holes overlap (>= pitch)")
+            below = self.land_diameter
+            for i, layer in enumerate(self.wiring_layers):
+                if layer.via_diameter > below:
+                    raise GeometryError(f"geometry.wiring_layers[{i}].via_diameter",
+                                        f"{layer.via_diameter * um:.4g} um is wider than the land below "
+                                        f"({below * um:.4g} um)")
+                if layer.land_diameter < layer.via_diameter or layer.land_diameter >= self.pitch:
+                    raise GeometryError(f"geometry.wiring_layers[{i}].land_diameter",
+                                        "must cover the via and stay below the pitch")
+                below = layer.land_diameter
+
+    # -- build ----------------------------------------------------------------------------------
+    def build(self, model_name: str = "substrate") -> None:
+        gmsh.model.add(model_name)
+        dim = self.dimension
+        um = UM_PER_M
+        asm = Assembly(dim, self.region_names())
+        ex, ey = self.extent()
+        tb, tf = self.base_thickness * um, self.film.thickness * um
+        zi, zf = tb, tb + tf
+        R, d = self.film.hole_radius * um, self.concavity.depth * um
+        Rt = self.film.top_radius * um
+        z_top = zf + (self.electrolyte.height * um if self._has_electrolyte() else 0.0)
+        if self._at("wired"):
+            z_top = max(z_top, zf + self.land_thickness * um
+                        + sum((l.insulator_thickness + l.wiring_thickness) * um for l in self.wiring_layers))
+        if self.symmetry != "none":
+            lo = [ex / 2, ey / 2 if self.symmetry == "quarter" else -1.0, -1.0]
+            asm.clip_to(lo, [ex + 1.0, ey + 1.0, z_top + 1.0])
+
+        def box(z0, z1):
+            return slab((0.0, 0.0, z0), (ex, ey, z1), 3) if dim == 3 else slab((0.0, z0), (ex, z1), 2)
+
+        def clipped(parts, z0, z1):
+            """``parts`` kept between z0 and z1."""
+            cut = box(z0, z1)
+            out, _ = gmsh.model.occ.intersect(parts, cut)
+            return [e for e in out if e[0] == dim]
+
+        open_fill = "electrolyte" if self._has_electrolyte() else VOID
+        p_open = PRIORITY["electrolyte"] if self._has_electrolyte() else 100
+        final = self.stage == "final"
+        if not final:
+            asm.add(box(0.0, tb), "base", PRIORITY["base"])
+        asm.add(box(zi, zf), "film", PRIORITY["film"])
+        inner_depth = d - (self.barrier_thickness * um if self._at("barrier") else 0.0)
+        fill_z = zi + self.fill.level * um
+        cap_z = fill_z + self.cap_thickness * um
+        for x, y in self.hole_centres():
+            if not final:
+                # The concavity: open, or lined with the barrier film.
+                lining = "barrier" if self._at("barrier") else open_fill
+                asm.add(self._concavity(x, y, zi, R, d), lining, PRIORITY["barrier"] if lining == "barrier" else p_open)
+            inner = self._concavity(x, y, zi, R, inner_depth)
+            if self._at("filled"):
+                if fill_z >= zi:
+                    asm.add(inner, "bump", PRIORITY["bump"])
+                    if fill_z > zi:
+                        asm.add(frustum(x, y, zi, fill_z, R, self._hole_radius_at(fill_z - zi), dim), "bump",
+                                PRIORITY["bump"])
+                else:
+                    asm.add(clipped(inner, zi - d - 1.0, fill_z), "bump", PRIORITY["bump"])
+                    if not final:
+                        asm.add(clipped(self._concavity(x, y, zi, R, inner_depth), fill_z, zi), open_fill, p_open)
+                above = fill_z
+                if self._at("capped"):
+                    asm.add(frustum(x, y, fill_z, cap_z, self._hole_radius_at(fill_z - zi),
+                                    self._hole_radius_at(cap_z - zi), dim), "cap", PRIORITY["cap"])
+                    above = cap_z
+                if above < zf - 1e-9:
+                    rest = frustum(x, y, max(above, zi), zf, self._hole_radius_at(max(above, zi) - zi), Rt, dim)
+                    asm.add(rest, "wiring" if self._at("wired") else open_fill,
+                            PRIORITY["wiring"] if self._at("wired") else p_open)
+            else:
+                asm.add(inner, open_fill, p_open)
+                asm.add(frustum(x, y, zi, zf, R, Rt, dim), open_fill, p_open)
+        if self._has_electrolyte():
+            asm.add(box(zf, zf + self.electrolyte.height * um), "electrolyte", PRIORITY["electrolyte"])
+        if self._at("wired"):
+            self._add_wiring(asm, zf)
+        asm.fragment()
+
+        sym = {"none": [], "half": ["x"], "quarter": ["x", "y"]}[self.symmetry]
+        scale = max(ex, ey, z_top)
+        bottom_z = zi if final else 0.0
+
+        def exterior(bb, region):
+            lo, hi = bb[:3], bb[3:]
+            flat = [isclose(lo[i], hi[i], scale) for i in range(3)]
+            zk = dim - 1
+            if flat[zk] and isclose(lo[zk], bottom_z, scale):
+                return "bottom"
+            if final and hi[zk] <= bottom_z + 1e-6 * scale:
+                return "bump_surface"  # protruding below the film once the base is gone
+            if region == "electrolyte" and flat[zk] and isclose(lo[zk], z_top, scale):
+                return "bulk"
+            if flat[0] and "x" in sym and isclose(lo[0], ex / 2, scale):
+                return "sym_x"
+            if dim == 3 and flat[1] and "y" in sym and isclose(lo[1], ey / 2, scale):
+                return "sym_y"
+            if dim == 2 and flat[0] and isclose(lo[0], 0.0, scale):
+                return "axis"
+            if flat[0] and (isclose(lo[0], 0.0, scale) or isclose(lo[0], ex, scale)):
+                return "side"
+            if dim == 3 and flat[1] and (isclose(lo[1], 0.0, scale) or isclose(lo[1], ey, scale)):
+                return "side"
+            return "top"
+
+        def interface(a, b):
+            pair = {a, b}
+            if "electrolyte" in pair:
+                other = (pair - {"electrolyte"}).pop()
+                return "mask" if other in ("film", "insulator") else "cathode"
+            return None
+
+        faces = asm.boundaries(exterior, interface)
+        asm.add_physical_groups(faces)
+        asm.set_sizes(self._sizes(), self.element_size * um)
+
+    def sections(self) -> list[dict]:
+        """Panels for the mesh picture: through a row of holes, and a close-up of one."""
+        ex, ey = self.extent()
+        c = self.hole_centres()
+        lo_x = ex / 2 if self.symmetry != "none" else 0.0
+        lo_y = ey / 2 if self.symmetry == "quarter" else -np.inf
+        c = c[(c[:, 0] >= lo_x) & (c[:, 1] >= lo_y)]
+        x, y = c[np.lexsort((c[:, 0], c[:, 1]))][0]
+        zi = self.base_thickness * UM_PER_M
+        half = self.pitch * UM_PER_M / 2
+        return [
+            {"axis": 1, "at": float(y), "window": None, "label": "hole row"},
+            {"axis": 1, "at": float(y), "label": "one hole",
+             "window": (x - half, x + half, zi - 2 * self.concavity.depth * UM_PER_M,
+                        zi + (self.film.thickness + self.concavity.depth) * UM_PER_M * 1.5)},
+        ]
+
+    def _hole_radius_at(self, h: float) -> float:
+        """Hole radius (um) at height h (um) above the film/base interface."""
+        return self.film.hole_radius * UM_PER_M + h * math.tan(self.film.taper)
+
+    def _concavity(self, x, y, zi, R, d):
+        """The set of points within d of the opening disk of radius R, below zi."""
+        if R > 1e-9:
+            rz = [(0.0, zi), (R + d, zi), (R, zi - d), (0.0, zi - d)]
+        else:
+            rz = [(0.0, zi), (d, zi), (0.0, zi - d)]
+        return revolved(rz, {1: (R, zi)}, self.dimension, (x, y))
+
+    def _add_wiring(self, asm: Assembly, zf: float) -> None:
+        um = UM_PER_M
+        dim = self.dimension
+        ex, ey = self.extent()
+        z = zf
+        z_land = z + self.land_thickness * um
+        for x, y in self.hole_centres():
+            asm.add(cylinder(x, y, z, z_land, self.land_diameter * um / 2, dim), "wiring", PRIORITY["wiring"])
+        z = z_land
+        for layer in self.wiring_layers:
+            z_ins = z + layer.insulator_thickness * um
+            z_w = z_ins + layer.wiring_thickness * um
+            if dim == 3:
+                asm.add(slab((0.0, 0.0, zf), (ex, ey, z_ins), 3), "insulator", PRIORITY["insulator"])
+            else:
+                asm.add(slab((0.0, zf), (ex, z_ins), 2), "insulator", PRIORITY["insulator"])
+            for x, y in self.hole_centres():
+                asm.add(cylinder(x, y, z, z_ins, layer.via_diameter * um / 2, dim), "wiring", PRIORITY["wiring"])
+                asm.add(cylinder(x, y, z_ins, z_w, layer.land_diameter * um / 2, dim), "wiring", PRIORITY["wiring"])
+            z = z_w
+
+    def _sizes(self) -> dict[str, float]:
+        um = UM_PER_M
+        h = self.element_size * um
+        d = self.concavity.depth * um
+        sizes = {"film": min(h, 2.5 * self.film.thickness * um), "bump": min(h, d / 4), "cap": h,
+                 "wiring": h, "electrolyte": h, "base": h}
+        if self._at("barrier") and self.stage != "final":
+            sizes["barrier"] = min(h, 2.5 * self.barrier_thickness * um)
+        if self._at("capped"):
+            sizes["cap"] = min(h, 2.5 * self.cap_thickness * um)
+        if self._at("wired"):
+            sizes["wiring"] = min(h, 2.5 * self.land_thickness * um)
+        # The etched wall and the mask edge carry the physics: resolve the concavity.
+        sizes["electrolyte"] = min(sizes["electrolyte"], max(d / 4, h / 8))
+        for name, value in self.element_sizes.items():
+            sizes[name] = value * um
+        return sizes
