@@ -12,7 +12,16 @@ from typing import Annotated, Union
 import gmsh
 from pydantic import Field
 
-from .base import BuiltMesh, Geometry, GeometryError, GeometryModel, gmsh_session, summarize, to_si_mesh
+from .base import (
+    BuiltMesh,
+    Geometry,
+    GeometryError,
+    GeometryModel,
+    gmsh_session,
+    set_meshing,
+    summarize,
+    to_si_mesh,
+)
 from .core_shell import CoreShell
 from .csp import ChipSizePackage
 from .external import ExternalMesh
@@ -40,11 +49,13 @@ __all__ = [
 ]
 
 
-def build_mesh(spec: Geometry, order: int = 1) -> BuiltMesh:
+def build_mesh(spec: Geometry, order: int = 1, algorithm: str = "hxt", threads: int = 1) -> BuiltMesh:
     """Build the geometry and its mesh into the current gmsh model (inside gmsh_session).
 
-    ``order`` 2 gives curved (quadratic) elements on curved boundaries. Coordinates of the
+    ``order`` 2 gives curved (quadratic) elements on curved boundaries; ``algorithm`` and
+    ``threads`` choose the 3D mesher (one thread: reproducible). Coordinates of the
     resulting mesh are in metres."""
+    set_meshing(algorithm, threads)
     spec.check()
     clash = set(spec.region_names()) & set(spec.boundary_names())
     if clash:

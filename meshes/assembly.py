@@ -46,6 +46,9 @@ class Assembly:
 
     def add(self, dimtags, region: str, priority: int) -> None:
         dimtags = [dimtags] if isinstance(dimtags, tuple) else list(dimtags)
+        if not dimtags:
+            # OCC booleans can fail silently; a lost primitive must not become a lost bump.
+            raise RuntimeError(f"an OpenCASCADE operation returned nothing for a part of {region!r}")
         if self.sector is not None:
             dimtags = self._clip(dimtags)
             if not dimtags:

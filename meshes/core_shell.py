@@ -75,15 +75,18 @@ class CoreShell(GeometryModel):
         dim = self.dimension
         pieces = [(dim, outer), (dim, core)]
         if self.sector != "full":
-            lo = [-b, -b, -b]
+            lo = [-2 * b, -2 * b, -2 * b]
             if self.sector in ("quarter", "octant"):
                 lo[0] = lo[1] = 0.0
             if self.sector == "octant" or (self.sector == "half"):
                 lo[dim - 1] = 0.0
+            # Reaching well past the circle: a box edge tangent to it can make OCC's
+            # intersection come back empty.
+            hi = 2 * b
             if dim == 2:
-                cut = occ.addRectangle(lo[0], lo[1], 0, b - lo[0], b - lo[1])
+                cut = occ.addRectangle(lo[0], lo[1], 0, hi - lo[0], hi - lo[1])
             else:
-                cut = occ.addBox(lo[0], lo[1], lo[2], b - lo[0], b - lo[1], b - lo[2])
+                cut = occ.addBox(lo[0], lo[1], lo[2], hi - lo[0], hi - lo[1], hi - lo[2])
             pieces, _ = occ.intersect(pieces, [(dim, cut)])
         occ.fragment(pieces, [])
         occ.synchronize()

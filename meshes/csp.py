@@ -455,12 +455,14 @@ class ChipSizePackage(GeometryModel):
         occ = gmsh.model.occ
         R = self.solder_ball.diameter * UM_PER_M / 2
         zc = z_base + math.sqrt(R * R - r_open * r_open)
+        # The cutting box is wider than the sphere: faces tangent to it make OCC's boolean
+        # return nothing, silently (seen for 2 of 12 balls).
         if dim == 2:
             disk = occ.addDisk(0.0, zc, 0, R, R)
-            cut = occ.addRectangle(0.0, z_base, 0, R, 2 * R + zc - z_base)
+            cut = occ.addRectangle(0.0, z_base, 0, 2 * R, 3 * R + zc - z_base)
         else:
             disk = occ.addSphere(x, y, zc, R)
-            cut = occ.addBox(x - R, y - R, z_base, 2 * R, 2 * R, 2 * R + zc - z_base)
+            cut = occ.addBox(x - 2 * R, y - 2 * R, z_base, 4 * R, 4 * R, 3 * R + zc - z_base)
         out, _ = occ.intersect([(dim, disk)], [(dim, cut)])
         return [e for e in out if e[0] == dim]
 

@@ -82,6 +82,7 @@ class BumpedSubstrate(GeometryModel):
     stage: Literal["etched", "barrier", "filled", "capped", "wired", "final"] = "etched"
     holes: tuple[int, int] = (1, 1)
     pitch: Length = Field(gt=0)
+    margin: Length | None = Field(None, gt=0, description="outer hole centres to the model edge (default pitch/2)")
     base_thickness: Length = Field(gt=0)
     film: Film
     concavity: Concavity
@@ -141,17 +142,22 @@ class BumpedSubstrate(GeometryModel):
         return names
 
     # -- layout (micrometres) ----------------------------------------------------------------
+    @property
+    def edge(self) -> float:
+        """Outer hole centres to the model edge (m); the cell radius in 2D."""
+        return self.margin if self.margin is not None else self.pitch / 2
+
     def extent(self) -> tuple[float, float]:
-        p = self.pitch * UM_PER_M
+        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
         if self.dimension == 2:
-            return p / 2, 0.0
-        return self.holes[0] * p, self.holes[1] * p
+            return m, 0.0
+        return (self.holes[0] - 1) * p + 2 * m, (self.holes[1] - 1) * p + 2 * m
 
     def hole_centres(self) -> np.ndarray:
         if self.dimension == 2:
             return np.zeros((1, 2))
-        p = self.pitch * UM_PER_M
-        return np.array([((i + 0.5) * p, (j + 0.5) * p) for i in range(self.holes[0]) for j in range(self.holes[1])])
+        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
+        return np.array([(m + i * p, m + j * p) for i in range(self.holes[0]) for j in range(self.holes[1])])
 
     def concavity_volume(self, depth: float | None = None) -> float:
         """Closed form (m^3) of one concavity: pi R^2 d + (pi^2/2) R d^2 + (2/3) pi d^3."""
@@ -166,16 +172,12 @@ class BumpedSubstrate(GeometryModel):
         if d >= self.base_thickness:
             raise GeometryError("geometry.concavity.depth",
                                 f"{d * um:.4g} um reaches through the {self.base_thickness * um:.4g} um base")
-        if R + d > self.pitch / 2 + 1e-15 and self.dimension == 2:
+        if R + d >= self.edge:
+            # Merging neighbours are fine; leaving (or touching) the modelled area is not.
             raise GeometryError("geometry.concavity.depth",
-                                f"the concavity (radius {(R + d) * um:.4g} um at the film) leaves the axisymmetric "
-                                f"cell (radius pitch/2 = {self.pitch * um / 2:.4g} um)")
-        if self.dimension == 3 and R + d > self.pitch / 2 + 1e-15:
-            # Merging neighbours are fine; leaving the modelled area is not.
-            raise GeometryError("geometry.concavity.depth",
-                                f"the outer concavities (radius {(R + d) * um:.4g} um at the film) leave the "
-                                f"modelled area, whose edge is pitch/2 = {self.pitch * um / 2:.4g} um from them")
-        if f.top_radius >= self.pitch / 2:
+                                f"the concavity (radius {(R + d) * um:.4g} um at the film) reaches the edge of the "
+                                f"modelled area ({self.edge * um:.4g} um from the hole centre; see geometry.margin)")
+        if f.top_radius >= min(self.pitch / 2 if self.holes != (1, 1) else self.edge, self.edge):
             raise GeometryError("geometry.film.taper",
                                 f"the holes open to radius {f.top_radius * um:.4g} um at the film top and overlap "
                                 f"(pitch {self.pitch * um:.4g} um)")
@@ -333,7 +335,7 @@ class BumpedSubstrate(GeometryModel):
         c = c[(c[:, 0] >= lo_x) & (c[:, 1] >= lo_y)]
         x, y = c[np.lexsort((c[:, 0], c[:, 1]))][0]
         zi = self.base_thickness * UM_PER_M
-        half = self.pitch * UM_PER_M / 2
+        half = min(self.pitch / 2, self.edge) * UM_PER_M
         return [
             {"axis": 1, "at": float(y), "window": None, "label": "hole row"},
             {"axis": 1, "at": float(y), "label": "one hole",

@@ -66,7 +66,8 @@ def global_box(comm: MPI.Comm, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return glo, ghi
 
 
-def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None = None) -> Domain:
+def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None = None,
+                 algorithm: str = "hxt", threads: int = 1) -> Domain:
     """Mesh ``geometry`` (a :class:`meshes.Geometry`) with gmsh on rank 0 and distribute it.
 
     ``msh_path``: also write the gmsh mesh there (rank 0). A geometry error raised by the
@@ -77,7 +78,7 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         outcome: tuple[BuiltMesh | None, Exception | None] = (None, None)
         if comm.rank == 0:
             try:
-                built = meshes.build_mesh(geometry, order=order)
+                built = meshes.build_mesh(geometry, order=order, algorithm=algorithm, threads=threads)
                 if msh_path is not None:
                     gmsh.write(msh_path)
                 outcome = (built, None)

@@ -28,7 +28,8 @@ def mesh_report(case, staging: Staging, export: list[str] | None = None) -> dict
     t0 = time.perf_counter()
     with meshes.gmsh_session():
         try:
-            built = meshes.build_mesh(case.geometry, order=case.mesh_order)
+            built = meshes.build_mesh(case.geometry, order=case.mesh_order, algorithm=case.mesh.algorithm,
+                                         threads=case.mesh.threads)
         except meshes.GeometryError as exc:
             raise CaseError(f"{exc.field}: {exc.message}") from None
         except Exception as exc:  # gmsh/OCC report failures as bare Exceptions
@@ -110,7 +111,8 @@ def _cell_measure(dim: int, ent: int) -> float:
         if dim == 3:
             total += np.abs(np.einsum("ij,ij->i", p[:, 1] - p[:, 0], np.cross(p[:, 2] - p[:, 0], p[:, 3] - p[:, 0]))).sum() / 6
         else:
-            total += 0.5 * np.abs(np.cross(p[:, 1, :2] - p[:, 0, :2], p[:, 2, :2] - p[:, 0, :2])).sum()
+            a, b = p[:, 1, :2] - p[:, 0, :2], p[:, 2, :2] - p[:, 0, :2]
+            total += 0.5 * np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()
     return float(total)
 
 

@@ -75,6 +75,8 @@ class Supports(Strict):
 
 
 class MeshSettings(Strict):
+    algorithm: Literal["hxt", "delaunay"] = Field("hxt", description="gmsh 3D algorithm")
+    threads: int = Field(1, ge=1, le=64, description="gmsh threads; more than 1 is faster but not reproducible")
     order: Literal[1, 2] | None = Field(
         None,
         description="geometric order of the elements; default: the displacement degree where the "
