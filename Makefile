@@ -42,6 +42,7 @@ test-mpi: $(STAMP)
 	$(MPIRUN) -n $(NP) $(PY) -m pytest -m mpi -q -p no:cacheprovider
 
 bench: $(STAMP)
+	$(PY) benchmarks/meshing.py
 	$(PY) benchmarks/run.py --ranks $(NP)
 
 clean:

@@ -273,9 +273,10 @@ class ChipSizePackage(GeometryModel):
             f = f"geometry.arrangements[{k}]"
             projection = lv["tip"] - lv["resin_top"]
             if projection <= 0:
+                tip = lv["tip"] - lv["resin_bottom"]
                 raise GeometryError(f"{f}.resin_thickness",
-                                    f"{a.resin_thickness * um:.4g} um buries the bump tips ({(lv['tip'] - lv['resin_bottom']):.4g}"
-                                    f" um above the resin bottom): the tips must project (thinner resin or taller bumps)")
+                                    f"{a.resin_thickness * um:.4g} um buries the bump tips ({tip:.4g} um above the "
+                                    "resin bottom): the tips must project (thinner resin or taller bumps)")
             if projection > a.wiring.thickness * um + 1e-9:
                 raise GeometryError(f"{f}.wiring.thickness",
                                     f"{a.wiring.thickness * um:.4g} um does not embed the bump tips projecting "

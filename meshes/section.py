@@ -12,7 +12,7 @@ import numpy as np
 
 PALETTE = {
     "die": "#9e9e9e", "pad": "#5d4037", "bump": "#ffb300", "resin": "#81c784", "wiring": "#e65100",
-    "resist": "#4dd0e1", "solder": "#78909c", "base": "#d84315", "film": "#ba68c8", "barrier": "#546e7a",
+    "resist": "#4dd0e1", "solder": "#78909c", "base": "#a1887f", "film": "#ba68c8", "barrier": "#546e7a",
     "cap": "#37474f", "insulator": "#aed581", "electrolyte": "#90caf9", "core": "#ffb300", "shell": "#81c784",
 }
 
@@ -95,7 +95,7 @@ def picture(path: Path, dim: int, regions: dict[str, int], title: str,
     panels = panels if dim == 3 else [{"axis": None, "at": None, "window": None, "label": ""}]
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 4.2 * len(panels)), squeeze=False)
     handles = {}
-    for p, (ax, panel) in enumerate(zip(axes[:, 0], panels)):
+    for ax, panel in zip(axes[:, 0], panels):
         for k, (name, conn) in enumerate(cells.items()):
             polys = slice_tets(x, conn, panel["axis"], panel["at"]) if dim == 3 else [x[c][:, :2] for c in conn]
             if not polys:

@@ -232,7 +232,7 @@ class BumpedSubstrate(GeometryModel):
         z_top = zf + (self.electrolyte.height * um if self._has_electrolyte() else 0.0)
         if self._at("wired"):
             z_top = max(z_top, zf + self.land_thickness * um
-                        + sum((l.insulator_thickness + l.wiring_thickness) * um for l in self.wiring_layers))
+                        + sum((w.insulator_thickness + w.wiring_thickness) * um for w in self.wiring_layers))
         if self.symmetry != "none":
             lo = [ex / 2, ey / 2 if self.symmetry == "quarter" else -1.0, -1.0]
             asm.clip_to(lo, [ex + 1.0, ey + 1.0, z_top + 1.0])

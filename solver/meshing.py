@@ -109,7 +109,8 @@ def _cell_measure(dim: int, ent: int) -> float:
         conn = np.vectorize(index.get)(np.asarray(n).reshape(-1, k))
         p = x[conn]
         if dim == 3:
-            total += np.abs(np.einsum("ij,ij->i", p[:, 1] - p[:, 0], np.cross(p[:, 2] - p[:, 0], p[:, 3] - p[:, 0]))).sum() / 6
+            e1, e2, e3 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0], p[:, 3] - p[:, 0]
+            total += np.abs(np.einsum("ij,ij->i", e1, np.cross(e2, e3))).sum() / 6
         else:
             a, b = p[:, 1, :2] - p[:, 0, :2], p[:, 2, :2] - p[:, 0, :2]
             total += 0.5 * np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()

@@ -43,7 +43,8 @@ def volumes(spec) -> tuple[dict[str, float], dict[str, int], dict[str, int]]:
             name = gmsh.model.getPhysicalName(d, tag)
             (regions if d == dim else faces)[name] = tag
         for name, tag in regions.items():
-            out[name] = sum(gmsh.model.occ.getMass(dim, int(e)) for e in gmsh.model.getEntitiesForPhysicalGroup(dim, tag))
+            ents = gmsh.model.getEntitiesForPhysicalGroup(dim, tag)
+            out[name] = sum(gmsh.model.occ.getMass(dim, int(e)) for e in ents)
     return out, regions, faces
 
 
