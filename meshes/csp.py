@@ -137,6 +137,8 @@ class ChipSizePackage(GeometryModel):
             raise ValueError("the axisymmetric model (dimension = 2) takes symmetry = 'none'")
         if self.solder_ball is not None and self.resist is None:
             raise ValueError("solder_ball needs a resist layer (the ball sits in its opening)")
+        if self.symmetry != "none" and any(a.wiring.route == "offset" for a in self.arrangements):
+            raise ValueError("symmetry needs a symmetric routing: route = 'offset' is not (use fan_in or fan_out)")
         return self
 
     # -- names ---------------------------------------------------------------------------

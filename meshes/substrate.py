@@ -58,7 +58,32 @@ class Film(GeometryModel):
 
 
 class Concavity(GeometryModel):
-    depth: Length = Field(gt=0, description="isotropic etch depth d (undercut = d)")
+    """Either the analytic isotropic etch of ``depth`` d, or a ``profile`` of the etched wall
+    handed over by the etch solver: (r, z) points from the film/base interface (z = 0,
+    r >= hole radius) down to the axis (r = 0), z <= 0, revolved about the hole axis."""
+
+    depth: Length | None = Field(None, gt=0, description="isotropic etch depth d (undercut = d)")
+    profile: list[tuple[Length, Length]] | None = Field(None, min_length=2)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.depth is None) == (self.profile is None):
+            raise ValueError("give either depth (analytic isotropic etch) or profile (from the etch solver)")
+        if self.profile is not None:
+            r = [p[0] for p in self.profile]
+            z = [p[1] for p in self.profile]
+            if abs(z[0]) > 1e-12 or abs(r[-1]) > 1e-12:
+                raise ValueError("profile must start on the interface (z = 0) and end on the axis (r = 0)")
+            if any(v > 1e-12 for v in z) or any(v < 0 for v in r):
+                raise ValueError("profile points need r >= 0 and z <= 0 (below the film/base interface)")
+        return self
+
+    @property
+    def extent(self) -> tuple[float, float]:
+        """(radius at the interface, depth) in m."""
+        if self.profile is None:
+            return float("nan"), self.depth
+        return self.profile[0][0], -min(p[1] for p in self.profile)
 
 
 class Fill(GeometryModel):
@@ -159,8 +184,23 @@ class BumpedSubstrate(GeometryModel):
         p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
         return np.array([(m + i * p, m + j * p) for i in range(self.holes[0]) for j in range(self.holes[1])])
 
+    @property
+    def depth(self) -> float:
+        """Concavity depth (m), analytic or from the profile."""
+        return self.concavity.extent[1]
+
+    @property
+    def _concavity_field(self) -> str:
+        return "geometry.concavity." + ("profile" if self.concavity.profile is not None else "depth")
+
+    def reach(self) -> float:
+        """Concavity radius at the film/base interface (m)."""
+        if self.concavity.profile is not None:
+            return self.concavity.profile[0][0]
+        return self.film.hole_radius + self.concavity.depth
+
     def concavity_volume(self, depth: float | None = None) -> float:
-        """Closed form (m^3) of one concavity: pi R^2 d + (pi^2/2) R d^2 + (2/3) pi d^3."""
+        """Closed form (m^3) of one analytic concavity: pi R^2 d + (pi^2/2) R d^2 + (2/3) pi d^3."""
         R = self.film.hole_radius
         d = self.concavity.depth if depth is None else depth
         return math.pi * R**2 * d + math.pi**2 / 2 * R * d**2 + 2 / 3 * math.pi * d**3
@@ -168,14 +208,22 @@ class BumpedSubstrate(GeometryModel):
     # -- checks --------------------------------------------------------------------------------
     def check(self) -> None:
         um = UM_PER_M
-        R, d, f = self.film.hole_radius, self.concavity.depth, self.film
+        R, d, f = self.film.hole_radius, self.depth, self.film
+        if self.concavity.profile is not None:
+            if self.stage != "etched":
+                raise GeometryError("geometry.concavity.profile",
+                                    "a concavity profile supports stage = 'etched' only (the later layers are grown "
+                                    "on it by the plating solver)")
+            if self.reach() < R - 1e-12:
+                raise GeometryError("geometry.concavity.profile",
+                                    "the profile must start at or outside the hole radius (the film/base opening)")
         if d >= self.base_thickness:
-            raise GeometryError("geometry.concavity.depth",
+            raise GeometryError(self._concavity_field,
                                 f"{d * um:.4g} um reaches through the {self.base_thickness * um:.4g} um base")
-        if R + d >= self.edge:
+        if self.reach() >= self.edge:
             # Merging neighbours are fine; leaving (or touching) the modelled area is not.
-            raise GeometryError("geometry.concavity.depth",
-                                f"the concavity (radius {(R + d) * um:.4g} um at the film) reaches the edge of the "
+            raise GeometryError(self._concavity_field,
+                                f"the concavity (radius {self.reach() * um:.4g} um at the film) reaches the edge of the "
                                 f"modelled area ({self.edge * um:.4g} um from the hole centre; see geometry.margin)")
         if f.top_radius >= min(self.pitch / 2 if self.holes != (1, 1) else self.edge, self.edge):
             raise GeometryError("geometry.film.taper",
@@ -227,7 +275,7 @@ class BumpedSubstrate(GeometryModel):
         ex, ey = self.extent()
         tb, tf = self.base_thickness * um, self.film.thickness * um
         zi, zf = tb, tb + tf
-        R, d = self.film.hole_radius * um, self.concavity.depth * um
+        R, d = self.film.hole_radius * um, self.depth * um
         Rt = self.film.top_radius * um
         z_top = zf + (self.electrolyte.height * um if self._has_electrolyte() else 0.0)
         if self._at("wired"):
@@ -339,8 +387,8 @@ class BumpedSubstrate(GeometryModel):
         return [
             {"axis": 1, "at": float(y), "window": None, "label": "hole row"},
             {"axis": 1, "at": float(y), "label": "one hole",
-             "window": (x - half, x + half, zi - 2 * self.concavity.depth * UM_PER_M,
-                        zi + (self.film.thickness + self.concavity.depth) * UM_PER_M * 1.5)},
+             "window": (x - half, x + half, zi - 2 * self.depth * UM_PER_M,
+                        zi + (self.film.thickness + self.depth) * UM_PER_M * 1.5)},
         ]
 
     def _hole_radius_at(self, h: float) -> float:
@@ -348,7 +396,11 @@ class BumpedSubstrate(GeometryModel):
         return self.film.hole_radius * UM_PER_M + h * math.tan(self.film.taper)
 
     def _concavity(self, x, y, zi, R, d):
-        """The set of points within d of the opening disk of radius R, below zi."""
+        """The set of points within d of the opening disk of radius R, below zi; or the
+        revolved etch-solver profile."""
+        if self.concavity.profile is not None:
+            pts = [(r * UM_PER_M, zi + z * UM_PER_M) for r, z in self.concavity.profile]
+            return revolved([(0.0, zi)] + pts, None, self.dimension, (x, y))
         if R > 1e-9:
             rz = [(0.0, zi), (R + d, zi), (R, zi - d), (0.0, zi - d)]
         else:
@@ -379,7 +431,7 @@ class BumpedSubstrate(GeometryModel):
     def _sizes(self) -> dict[str, float]:
         um = UM_PER_M
         h = self.element_size * um
-        d = self.concavity.depth * um
+        d = self.depth * um
         sizes = {"film": min(h, 2.5 * self.film.thickness * um), "bump": min(h, d / 4), "cap": h,
                  "wiring": h, "electrolyte": h, "base": h}
         if self._at("barrier") and self.stage != "final":

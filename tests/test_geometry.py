@@ -404,3 +404,34 @@ picture = false
     scale = 130e3 * 10e-6 * 100  # MPa
     assert s["results"]["max_von_mises_MPa"] < 1e-8 * scale, s["results"]["max_von_mises_MPa"]
     assert s["solver"]["residual_rel"] < 1e-9
+
+
+def test_substrate_concavity_from_an_etch_profile_is_revolved_exactly():
+    """A profile handed over by the etch solver (here the Minkowski wall sampled at 40
+    points) is revolved as given: its volume is Pappus's 2 pi A r_c of the polygon exactly,
+    and close to the analytic shape it samples."""
+    um = 1e-6
+    R, d = 25.0, 20.0
+    t = np.linspace(0, np.pi / 2, 40)
+    wall = [(R + d * np.cos(a), -d * np.sin(a)) for a in t] + [(0.0, -d)]
+    profile = [[f"{r:.12g} um", f"{z:.12g} um"] for r, z in wall]
+    spec = spec_of("substrate_3x3_etched", concavity={"profile": profile})
+    v, _, _ = volumes(spec)
+    poly = np.array([(0.0, 0.0)] + wall)
+    x, y = poly[:, 0], poly[:, 1]
+    xn, yn = np.roll(x, -1), np.roll(y, -1)
+    cross = x * yn - xn * y
+    area = cross.sum() / 2
+    r_c = ((x + xn) * cross).sum() / (6 * area)
+    one = 2 * np.pi * abs(area) * r_c
+    base = (3 * spec.pitch / um) ** 2 * spec.base_thickness / um
+    assert v["base"] == pytest.approx(base - 9 * one, rel=REL)
+    assert one == pytest.approx(minkowski(R, d), rel=2e-3)  # 40-point sampling of the arc
+
+
+def test_concavity_profile_is_refused_beyond_the_etched_stage(tmp_path):
+    text = SUB.replace('depth = "20 um"', 'profile = [["45 um", "0 um"], ["25 um", "-20 um"], ["0 um", "-20 um"]]')
+    case = tmp_path / "p.toml"
+    case.write_text(text)
+    r = sprout("check", case)
+    assert r.returncode == 2 and "geometry.concavity.profile" in r.stderr, r.stderr
