@@ -223,9 +223,12 @@ class BumpedSubstrate(GeometryModel):
         if self.reach() >= self.edge:
             # Merging neighbours are fine; leaving (or touching) the modelled area is not.
             raise GeometryError(self._concavity_field,
-                                f"the concavity (radius {self.reach() * um:.4g} um at the film) reaches the edge of the "
-                                f"modelled area ({self.edge * um:.4g} um from the hole centre; see geometry.margin)")
-        if f.top_radius >= min(self.pitch / 2 if self.holes != (1, 1) else self.edge, self.edge):
+                                f"the concavity (radius {self.reach() * um:.4g} um at the film) reaches the edge "
+                                f"of the modelled area ({self.edge * um:.4g} um from the hole centre; see "
+                                "geometry.margin)")
+        # Film holes may not touch each other nor the model edge.
+        limit = self.edge if tuple(self.holes) == (1, 1) else min(self.pitch / 2, self.edge)
+        if f.top_radius >= limit:
             raise GeometryError("geometry.film.taper",
                                 f"the holes open to radius {f.top_radius * um:.4g} um at the film top and overlap "
                                 f"(pitch {self.pitch * um:.4g} um)")
