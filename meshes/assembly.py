@@ -162,6 +162,31 @@ class Assembly:
         gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", curvature_points)
 
 
+def lateral_face(bb: Sequence[float], dim: int, extent: tuple[float, float], symmetry: str,
+                 scale: float) -> str | None:
+    """Name of an exterior face on the sides of a box-shaped model of ``extent`` (x, y)
+    starting at the origin: ``sym_x``/``sym_y`` on the symmetry planes through the centre
+    (``symmetry`` "half" or "quarter"), ``axis`` at r = 0 of an axisymmetric model,
+    ``side`` on the outer walls; None for any other face."""
+    from .base import isclose
+
+    lo, hi = bb[:3], bb[3:]
+    ex, ey = extent
+    flat = [isclose(lo[i], hi[i], scale) for i in range(3)]
+    sym = {"none": "", "half": "x", "quarter": "xy"}[symmetry]
+    if flat[0] and "x" in sym and isclose(lo[0], ex / 2, scale):
+        return "sym_x"
+    if dim == 3 and flat[1] and "y" in sym and isclose(lo[1], ey / 2, scale):
+        return "sym_y"
+    if dim == 2 and flat[0] and isclose(lo[0], 0.0, scale):
+        return "axis"
+    if flat[0] and (isclose(lo[0], 0.0, scale) or isclose(lo[0], ex, scale)):
+        return "side"
+    if dim == 3 and flat[1] and (isclose(lo[1], 0.0, scale) or isclose(lo[1], ey, scale)):
+        return "side"
+    return None
+
+
 # -- shapes ---------------------------------------------------------------------------------
 def profile_face(rz: Sequence[tuple[float, float]], arcs: dict[int, tuple[float, float]] | None = None,
                  plane: str = "xy", origin: tuple[float, float] = (0.0, 0.0)) -> int:

@@ -37,7 +37,7 @@ import gmsh
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from .assembly import VOID, Assembly, bar, cylinder, frustum, slab
+from .assembly import VOID, Assembly, bar, cylinder, frustum, lateral_face, slab
 from .base import UM_PER_M, GeometryError, GeometryModel, RegionName, isclose
 from .units import Length
 
@@ -404,26 +404,13 @@ class ChipSizePackage(GeometryModel):
                     asm.add(self._ball_cap(lx, ly, z1, r_open, dim), "solder", PRIORITY["solder"])
         asm.fragment()
 
-        sym = {"none": [], "half": ["x"], "quarter": ["x", "y"]}[self.symmetry]
         scale = max(ex, ey, top_z)
 
         def exterior(bb, region):
-            lo, hi = bb[:3], bb[3:]
-            flat = [isclose(lo[i], hi[i], scale) for i in range(3)]
-            zi = dim - 1
-            if flat[zi] and isclose(lo[zi], 0.0, scale):
+            zk = dim - 1
+            if isclose(bb[zk], bb[zk + 3], scale) and isclose(bb[zk], 0.0, scale):
                 return "bottom"
-            if flat[0] and isclose(lo[0], ex / 2, scale) and "x" in sym:
-                return "sym_x"
-            if dim == 3 and flat[1] and isclose(lo[1], ey / 2, scale) and "y" in sym:
-                return "sym_y"
-            if dim == 2 and flat[0] and isclose(lo[0], 0.0, scale):
-                return "axis"
-            if flat[0] and (isclose(lo[0], 0.0, scale) or isclose(lo[0], ex, scale)):
-                return "side"
-            if dim == 3 and flat[1] and (isclose(lo[1], 0.0, scale) or isclose(lo[1], ey, scale)):
-                return "side"
-            return "top"
+            return lateral_face(bb, dim, (ex, ey), self.symmetry, scale) or "top"
 
         faces = asm.boundaries(exterior)
         asm.add_physical_groups(faces)

@@ -38,7 +38,7 @@ import gmsh
 import numpy as np
 from pydantic import Field, model_validator
 
-from .assembly import VOID, Assembly, cylinder, frustum, revolved, slab
+from .assembly import VOID, Assembly, cylinder, frustum, lateral_face, revolved, slab
 from .base import UM_PER_M, GeometryError, GeometryModel, RegionName, isclose
 from .units import Angle, Length
 
@@ -340,31 +340,19 @@ class BumpedSubstrate(GeometryModel):
             self._add_wiring(asm, zf)
         asm.fragment()
 
-        sym = {"none": [], "half": ["x"], "quarter": ["x", "y"]}[self.symmetry]
         scale = max(ex, ey, z_top)
         bottom_z = zi if final else 0.0
 
         def exterior(bb, region):
-            lo, hi = bb[:3], bb[3:]
-            flat = [isclose(lo[i], hi[i], scale) for i in range(3)]
             zk = dim - 1
-            if flat[zk] and isclose(lo[zk], bottom_z, scale):
+            flat_z = isclose(bb[zk], bb[zk + 3], scale)
+            if flat_z and isclose(bb[zk], bottom_z, scale):
                 return "bottom"
-            if final and hi[zk] <= bottom_z + 1e-6 * scale:
+            if final and bb[zk + 3] <= bottom_z + 1e-6 * scale:
                 return "bump_surface"  # protruding below the film once the base is gone
-            if region == "electrolyte" and flat[zk] and isclose(lo[zk], z_top, scale):
+            if region == "electrolyte" and flat_z and isclose(bb[zk], z_top, scale):
                 return "bulk"
-            if flat[0] and "x" in sym and isclose(lo[0], ex / 2, scale):
-                return "sym_x"
-            if dim == 3 and flat[1] and "y" in sym and isclose(lo[1], ey / 2, scale):
-                return "sym_y"
-            if dim == 2 and flat[0] and isclose(lo[0], 0.0, scale):
-                return "axis"
-            if flat[0] and (isclose(lo[0], 0.0, scale) or isclose(lo[0], ex, scale)):
-                return "side"
-            if dim == 3 and flat[1] and (isclose(lo[1], 0.0, scale) or isclose(lo[1], ey, scale)):
-                return "side"
-            return "top"
+            return lateral_face(bb, dim, (ex, ey), self.symmetry, scale) or "top"
 
         def interface(a, b):
             pair = {a, b}
