@@ -39,7 +39,7 @@ test-serial: $(STAMP)
 	$(PY) -m pytest -m "not mpi" -q
 
 test-mpi: $(STAMP)
-	$(MPIRUN) -n $(NP) $(PY) -m pytest -m mpi -q -p no:cacheprovider
+	timeout 1200 $(MPIRUN) -n $(NP) $(PY) -m pytest -m mpi -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) benchmarks/meshing.py

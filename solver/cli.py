@@ -161,9 +161,11 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
         staging.discard()
         raise
     data["out"] = str(out)
-    for key in ("warpage_um", "curvature_1_per_m", "max_von_mises_MPa"):
-        if key in data["results"]:
-            log.info("  %-28s %.6g", key, data["results"][key])
+    prefixes = [""] if len(data.get("steps", [])) <= 1 else [f"{s['name']}_" for s in data["steps"]]
+    for prefix in prefixes:
+        for key in ("warpage_um", "curvature_1_per_m", "max_von_mises_MPa"):
+            if prefix + key in data["results"]:
+                log.info("  %-28s %.6g", prefix + key, data["results"][prefix + key])
     for key, ref in (data.get("reference") or {}).items():
         got = data["results"][key]
         rel = abs(got - ref) / abs(ref) if ref else abs(got)

@@ -89,8 +89,11 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         built, error = comm.bcast(outcome, root=0)
         if error is not None:
             raise error
+        # Shared facets are ghosted: interface tractions integrate over interior facets,
+        # and without ghosts those on partition boundaries would be missed.
+        partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
         data = dolfinx.io.gmsh.model_to_mesh(
-            gmsh.model if comm.rank == 0 else None, comm, 0, gdim=geometry.dimension
+            gmsh.model if comm.rank == 0 else None, comm, 0, gdim=geometry.dimension, partitioner=partitioner
         )
     tdim = geometry.dimension
     names = data.physical_groups

@@ -199,3 +199,143 @@ def _reason_name(code: int) -> str:
         if not name.startswith("_") and getattr(PETSc.KSP.ConvergedReason, name) == code:
             return name
     return str(code)
+
+
+class ElasticSolver:
+    """Repeated solves with one operator: the matrix is assembled (and the preconditioner
+    set up) only when the stiffness changed, every load step assembles only its
+    right-hand side. The tolerance is claimed on the unpreconditioned residual."""
+
+    def __init__(self, a: fem.Form, bcs: list, V: fem.FunctionSpace, formulation: str, method: str, rtol: float,
+                 max_iterations: int, name: str):
+        self.a, self.bcs, self.V = a, bcs, V
+        self.method, self.rtol, self.max_iterations, self.name = method, rtol, max_iterations, name
+        self.nullspace = rigid_body_modes(V, formulation) if method == "iterative" else None
+        self.A: PETSc.Mat | None = None
+        self.ksp: PETSc.KSP | None = None
+        self.prefix = unique_prefix(name)
+        self.assemble_s = 0.0
+        self.setup_s = 0.0
+
+    def update_operator(self) -> None:
+        t0 = time.perf_counter()
+        if self.A is None:
+            self.A = fem_petsc.assemble_matrix(self.a, bcs=self.bcs)
+        else:
+            self.A.zeroEntries()
+            fem_petsc.assemble_matrix(self.A, self.a, bcs=self.bcs)
+        self.A.assemble()
+        if self.nullspace is not None:
+            self.A.setNearNullSpace(self.nullspace)
+        self.A.setOption(PETSc.Mat.Option.SPD, True)
+        self.assemble_s += time.perf_counter() - t0
+        if self.ksp is None:
+            self.ksp = PETSc.KSP().create(self.A.getComm())
+            self.ksp.setOptionsPrefix(self.prefix)
+            opts = PETSc.Options()
+            options = elasticity_options(self.method, self.rtol, self.max_iterations)
+            for k, v in options.items():
+                opts[self.prefix + k] = v
+            self.ksp.setFromOptions()
+            for k in options:
+                del opts[self.prefix + k]
+            self.options = options
+        self.ksp.setOperators(self.A)
+        t1 = time.perf_counter()
+        try:
+            self.ksp.setUp()
+        except PETSc.Error as exc:
+            raise SolveError(f"{self.name}: preconditioner set-up failed (PETSc error {exc.ierr})",
+                             {"method": self.method, "petsc_error": int(exc.ierr)}) from None
+        self.setup_s += time.perf_counter() - t1
+
+    def solve(self, L: fem.Form, x: PETSc.Vec) -> SolveReport:
+        t0 = time.perf_counter()
+        b = fem_petsc.assemble_vector(L)
+        fem_petsc.apply_lifting(b, [self.a], bcs=[self.bcs])
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        fem_petsc.set_bc(b, self.bcs)
+        t_rhs = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        try:
+            self.ksp.solve(b, x)
+        except PETSc.Error as exc:
+            raise SolveError(f"{self.name}: PETSc failed in the {self.method} solve (error {exc.ierr})",
+                             {"method": self.method, "petsc_error": int(exc.ierr)}) from None
+        t_solve = time.perf_counter() - t1
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        r = b.duplicate()
+        self.A.mult(x, r)
+        r.aypx(-1.0, b)
+        bnorm = b.norm()
+        residual = r.norm() / bnorm if bnorm > 0 else r.norm()
+        r.destroy()
+        b.destroy()
+        reason = _reason_name(self.ksp.getConvergedReason())
+        report = SolveReport(
+            method="cg+gamg" if self.method == "iterative" else "mumps",
+            dofs=self.A.getSize()[0], iterations=self.ksp.getIterationNumber(), residual_rel=float(residual),
+            reason=reason, assemble_s=self.assemble_s + t_rhs, setup_s=self.setup_s, solve_s=t_solve,
+            options={k: str(v) for k, v in self.options.items()},
+        )
+        target = self.rtol if self.method == "iterative" else 1e-8
+        if ksp_failed(reason) or not np.isfinite(residual) or residual > 10 * target:
+            raise SolveError(
+                f"{self.name}: the {report.method} solve did not converge: {reason} after {report.iterations} "
+                f"iterations, true relative residual {residual:.3e} (required {target:.1e})",
+                report.as_dict(),
+            )
+        return report
+
+    def destroy(self) -> None:
+        for obj in (self.ksp, self.A):
+            if obj is not None:
+                obj.destroy()
+
+
+def solve_nonlinear(residual, u: fem.Function, bcs: list, formulation: str, *, method: str, rtol: float,
+                    max_iterations: int, name: str, newton_rtol: float = 1e-10,
+                    newton_max_it: int = 30) -> SolveReport:
+    """Newton (PETSc SNES, backtracking line search) on a residual in ``u``, linear solves
+    by CG + GAMG (rigid-body near-nullspace) or MUMPS. Convergence is on the residual norm
+    relative to the first; a failure raises SolveError with the SNES and KSP diagnostics."""
+    prefix = unique_prefix(name)
+    options = dict(elasticity_options(method, min(rtol, 1e-8), max_iterations))
+    options.update({
+        "snes_type": "newtonls", "snes_linesearch_type": "bt", "snes_rtol": newton_rtol, "snes_atol": 1e-30,
+        "snes_stol": 0.0, "snes_max_it": newton_max_it,
+    })
+    if method == "iterative":
+        options["ksp_rtol"] = 1e-9  # inexact Newton: tighter than needed for the outer tolerance
+    t0 = time.perf_counter()
+    problem = fem_petsc.NonlinearProblem(residual, u, bcs=bcs, petsc_options_prefix=prefix,
+                                         petsc_options=options)
+    if method == "iterative":
+        problem.A.setNearNullSpace(rigid_body_modes(u.function_space, formulation))
+    snes = problem.solver
+    try:
+        problem.solve()
+    except PETSc.Error as exc:
+        raise SolveError(f"{name}: PETSc failed in the Newton solve (error {exc.ierr})",
+                         {"method": method, "petsc_error": int(exc.ierr)}) from None
+    elapsed = time.perf_counter() - t0
+    reason = snes.getConvergedReason()
+    its = snes.getIterationNumber()
+    lin = snes.getLinearSolveIterations()
+    fnorm = snes.getFunctionNorm()
+    report = SolveReport(method=("newton+" + ("cg+gamg" if method == "iterative" else "mumps")),
+                         dofs=u.function_space.dofmap.index_map.size_global * u.function_space.dofmap.index_map_bs,
+                         iterations=int(its), residual_rel=float(fnorm), reason=_snes_reason(reason),
+                         solve_s=elapsed, options={k: str(v) for k, v in options.items()})
+    report.options["linear_iterations"] = str(lin)
+    if reason <= 0:
+        raise SolveError(f"{name}: Newton did not converge: {_snes_reason(reason)} after {its} iterations "
+                         f"({lin} linear iterations), residual norm {fnorm:.3e}", report.as_dict())
+    return report
+
+
+def _snes_reason(code: int) -> str:
+    for name in dir(PETSc.SNES.ConvergedReason):
+        if not name.startswith("_") and getattr(PETSc.SNES.ConvergedReason, name) == code:
+            return name
+    return str(code)

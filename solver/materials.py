@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
+
 C0 = 273.15  # K at 0 degC
 
 
@@ -29,10 +31,46 @@ class Material:
     valence: int | None  # electrons per deposited atom
     resistivity: float  # ohm m
     source: str = ""
+    # Temperature dependence (optional): piecewise-linear E(T) and instantaneous CTE(T)
+    # tables of (K, value), held constant beyond their ends. Resins drop ~100x in
+    # modulus and triple their CTE above the glass transition.
+    E_table: tuple[tuple[float, float], ...] | None = None
+    cte_table: tuple[tuple[float, float], ...] | None = None
 
     @property
     def biaxial_modulus(self) -> float:
         return self.E / (1.0 - self.nu)
+
+    def E_at(self, T: float) -> float:
+        """Young's modulus at temperature T (K)."""
+        if self.E_table is None:
+            return self.E
+        t, e = zip(*self.E_table)
+        return float(np.interp(T, t, e))
+
+    def cte_at(self, T: float) -> float:
+        """Instantaneous CTE at T (K)."""
+        if self.cte_table is None:
+            return self.cte
+        t, a = zip(*self.cte_table)
+        return float(np.interp(T, t, a))
+
+    def thermal_strain(self, T_from: float, T_to: float) -> float:
+        """Free thermal strain from T_from to T_to: the instantaneous CTE integrated along
+        the temperature path (exact for the piecewise-linear table)."""
+        if self.cte_table is None:
+            return self.cte * (T_to - T_from)
+        lo, hi = sorted((T_from, T_to))
+        t = np.array([p[0] for p in self.cte_table])
+        knots = np.unique(np.concatenate([[lo, hi], t[(t > lo) & (t < hi)]]))
+        vals = np.array([self.cte_at(x) for x in knots])
+        integral = float(np.sum(0.5 * (vals[1:] + vals[:-1]) * np.diff(knots)))
+        return integral if T_to >= T_from else -integral
+
+    def breakpoints(self) -> list[float]:
+        """Temperatures (K) where the property tables change slope."""
+        pts = [p[0] for p in (self.E_table or ())] + [p[0] for p in (self.cte_table or ())]
+        return sorted(set(pts))
 
     def with_overrides(self, name: str, **values) -> "Material":
         return replace(self, name=name, **{k: v for k, v in values.items() if v is not None})
@@ -40,6 +78,9 @@ class Material:
     def as_dict(self) -> dict:
         d = asdict(self)
         d["cte_valid"] = list(self.cte_valid)
+        for k in ("E_table", "cte_table"):
+            if d[k] is not None:
+                d[k] = [list(p) for p in d[k]]
         return d
 
 

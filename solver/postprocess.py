@@ -196,3 +196,140 @@ def warpage(inplane: np.ndarray, w: np.ndarray, formulation: str, gdim: int) -> 
     coef, *_ = np.linalg.lstsq(M, w, rcond=None)
     dev = w - M @ coef
     return float(dev.max() - dev.min())
+
+
+# -- interfaces ------------------------------------------------------------------------------
+def _cell_midpoints(msh, cells: np.ndarray) -> np.ndarray:
+    import dolfinx.mesh
+
+    return dolfinx.mesh.compute_midpoints(msh, msh.topology.dim, cells.astype(np.int32))
+
+
+def interface_tractions(domain, sigma, weight, radius: float) -> dict[str, dict[str, float]]:
+    """Normal and shear traction on every tagged interface ``interface_<a>_<b>``.
+
+    The traction uses the average of the two sides' stress, t = avg(sigma) n; normal
+    t_n = n . t (positive: the interface is pulled open), shear |t - t_n n|. Facet
+    integrals are gathered per adjacent cell (a patch of a few facets). Reported per
+    interface: the area-weighted mean of t_n and |t_s| over the whole interface, and the
+    extremes of their averages over discs of ``radius`` around every patch, never a bare
+    facet value: next to a bi-material free edge the stress is singular and any peak
+    would only measure the mesh."""
+    msh = domain.mesh
+    comm = domain.comm
+    gdim = domain.gdim
+    Q = fem.functionspace(msh, ("DG", 0))
+    q = ufl.TestFunction(Q)
+    n = ufl.FacetNormal(msh)("+")
+    n3 = ufl.as_vector([n[i] for i in range(gdim)] + [0] * (3 - gdim))
+    s = 0.5 * (sigma("+") + sigma("-"))
+    t = ufl.dot(s, n3)
+    tn = ufl.dot(t, n3)
+    ts = ufl.sqrt(ufl.dot(t - tn * n3, t - tn * n3) + 1e-300)
+    dS = ufl.Measure("dS", domain=msh, subdomain_data=domain.facet_tags)
+    w = weight("+") if not isinstance(weight, (int, float)) else weight
+    n_owned = msh.topology.index_map(domain.tdim).size_local
+    out: dict[str, dict[str, float]] = {}
+    for name, tag in sorted(domain.boundaries.items()):
+        if not name.startswith("interface_"):
+            continue
+        vectors = []
+        for integrand in (w, tn * w, ts * w):
+            vec = fem.assemble_vector(fem.form(integrand * q("+") * dS(tag)))
+            vec.scatter_reverse(dolfinx_la_insert_add())
+            vectors.append(vec.array[:n_owned].copy())
+        area, tn_int, ts_int = vectors
+        cells = np.flatnonzero(area > 0).astype(np.int32)
+        x = _cell_midpoints(msh, cells)[:, :gdim] if len(cells) else np.zeros((0, gdim))
+        local = (x, area[cells], tn_int[cells], ts_int[cells])
+        parts = comm.gather(local, root=0)
+        result = None
+        if comm.rank == 0:
+            X = np.concatenate([p[0] for p in parts])
+            A = np.concatenate([p[1] for p in parts])
+            TN = np.concatenate([p[2] for p in parts])
+            TS = np.concatenate([p[3] for p in parts])
+            if len(A) and A.sum() > 0:
+                M = _neighbourhood(X, radius)
+                MA = M @ A
+                avg_tn, avg_ts = (M @ TN) / MA, (M @ TS) / MA
+                result = {
+                    "mean_normal": float(TN.sum() / A.sum()),
+                    "mean_shear": float(TS.sum() / A.sum()),
+                    "max_normal": float(avg_tn.max()),
+                    "min_normal": float(avg_tn.min()),
+                    "max_shear": float(avg_ts.max()),
+                    "patches": int(len(A)),
+                }
+        result = comm.bcast(result, root=0)
+        if result is not None:
+            out[name] = result
+    return out
+
+
+def _neighbourhood(X: np.ndarray, radius: float):
+    """Sparse 0/1 matrix: row i marks the points within ``radius`` of point i."""
+    from scipy.sparse import csr_matrix
+    from scipy.spatial import cKDTree
+
+    nb = cKDTree(X).query_ball_point(X, r=radius)
+    lengths = np.fromiter((len(a) for a in nb), dtype=np.int64, count=len(nb))
+    indices = np.concatenate([np.asarray(a, dtype=np.int64) for a in nb])
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    return csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(X), len(X)))
+
+
+def dolfinx_la_insert_add():
+    import dolfinx.la
+
+    return dolfinx.la.InsertMode.add
+
+
+# -- bumps ----------------------------------------------------------------------------------
+def bump_table(domain, field: StressField, weight, sites: list[np.ndarray], regions: list[str],
+               centre: np.ndarray) -> list[dict]:
+    """Per bump of an array: volume-mean and largest cell-mean von Mises stress, volume-mean
+    hydrostatic stress. Bump cells are given to the nearest site (in plan view) of their
+    arrangement; rows ordered by arrangement and site."""
+    from scipy.spatial import cKDTree
+
+    msh = domain.mesh
+    comm = domain.comm
+    Q = fem.functionspace(msh, ("DG", 0))
+    vol_form = fem.form(weight * ufl.TestFunction(Q) * ufl.dx)
+    vol = fem.assemble_vector(vol_form).array
+    n_owned = msh.topology.index_map(domain.tdim).size_local
+    S = field.von_mises.function_space
+    vm_cell = field.von_mises.x.array[S.dofmap.list[:n_owned]].mean(axis=1)
+    T = field.tensor.function_space
+    sig = field.tensor.x.array.reshape(-1, 9)
+    hyd_cell = sig[T.dofmap.list[:n_owned]][:, :, [0, 4, 8]].mean(axis=(1, 2))
+    rows = []
+    for k, (pts, region) in enumerate(zip(sites, regions)):
+        if region not in domain.regions:
+            continue
+        cells = domain.cells(region)
+        cells = cells[cells < n_owned]
+        m = len(pts)
+        sums = np.zeros((m, 3))
+        peak = np.full(m, -np.inf)
+        if len(cells):
+            xy = _cell_midpoints(msh, cells)[:, :2]
+            idx = cKDTree(pts).query(xy)[1]
+            v = vol[cells]
+            np.add.at(sums, idx, np.column_stack([v, v * vm_cell[cells], v * hyd_cell[cells]]))
+            np.maximum.at(peak, idx, vm_cell[cells])
+        sums = comm.allreduce(sums, op=MPI.SUM)
+        comm.Allreduce(MPI.IN_PLACE, peak, op=MPI.MAX)
+        for i, p in enumerate(pts):
+            if sums[i, 0] <= 0:
+                continue
+            rows.append({
+                "arrangement": k + 1, "bump": i, "x_um": 1e6 * p[0], "y_um": 1e6 * p[1],
+                "distance_from_centre_um": 1e6 * float(np.linalg.norm(p - centre[:2])),
+                "mean_von_mises_MPa": sums[i, 1] / sums[i, 0] / 1e6,
+                "max_cell_von_mises_MPa": peak[i] / 1e6,
+                "mean_hydrostatic_MPa": sums[i, 2] / sums[i, 0] / 1e6,
+            })
+    return rows
+

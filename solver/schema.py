@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from meshes import GeometryError, GeometrySpec
 from meshes.units import (
     Density,
+    Length,
+    TemperatureDifference,
     MolarMass,
     Resistivity,
     Stress,
@@ -52,6 +54,25 @@ class MaterialSpec(Strict):
     stress_free_temperature: Temperature | None = Field(
         None, gt=0, description="temperature at which this material is free of stress (cure, solidification)"
     )
+    E_table: list[tuple[Temperature, Stress]] | None = Field(
+        None, min_length=2, description="piecewise-linear E(T): [[T, E], ...], constant beyond the ends"
+    )
+    cte_table: list[tuple[Temperature, ThermalExpansion]] | None = Field(
+        None, min_length=2, description="piecewise-linear instantaneous CTE(T), integrated along the load path"
+    )
+
+    @model_validator(mode="after")
+    def _tables(self):
+        for name in ("E_table", "cte_table"):
+            table = getattr(self, name)
+            if table is None:
+                continue
+            temps = [t for t, _ in table]
+            if any(b <= a for a, b in zip(temps, temps[1:])):
+                raise ValueError(f"{name}: temperatures must increase strictly")
+            if name == "E_table" and any(v <= 0 for _, v in table):
+                raise ValueError("E_table: moduli must be positive")
+        return self
 
 
 # -- thermo-elastic case ---------------------------------------------------------------
@@ -60,13 +81,49 @@ class ElasticModel(Strict):
         description="3d; or 2D: plane_stress (thin strip), plane_strain (long body), axisymmetric (x = r)"
     )
     degree: Literal[1, 2] = Field(2, description="Lagrange degree of the displacement")
+    geometric_nonlinearity: bool = Field(
+        False, description="large deflection (total Lagrangian, St Venant-Kirchhoff): wafer-scale warpage"
+    )
+    max_increment: TemperatureDifference = Field(
+        20.0, gt=0, description="largest temperature change per Newton continuation increment (nonlinear)"
+    )
+
+    @model_validator(mode="after")
+    def _nonlinear_formulations(self):
+        if self.geometric_nonlinearity and self.formulation == "plane_stress":
+            raise ValueError("geometric_nonlinearity is available for 3d, plane_strain and axisymmetric models")
+        return self
+
+
+class LoadStep(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
+    temperature: Temperature = Field(gt=0)
 
 
 class ThermalLoad(Strict):
-    temperature: Temperature = Field(gt=0, description="uniform temperature of the load step")
+    """A uniform temperature, or a load path of named steps (cool-down, thermal-cycle
+    extremes). Each step is the equilibrium at its temperature, starting from every
+    material's stress-free state."""
+
+    temperature: Temperature | None = Field(None, gt=0, description="a single load step")
+    steps: list[LoadStep] | None = Field(None, min_length=1, max_length=50)
     stress_free_temperature: Temperature = Field(
         gt=0, description="default stress-free temperature of materials that set none"
     )
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.temperature is None) == (self.steps is None):
+            raise ValueError("give either temperature (one step) or steps (a load path)")
+        if self.steps is not None and len({s.name for s in self.steps}) != len(self.steps):
+            raise ValueError("step names must be unique")
+        return self
+
+    @property
+    def path(self) -> list[tuple[str, float]]:
+        if self.steps is None:
+            return [("load", self.temperature)]
+        return [(s.name, s.temperature) for s in self.steps]
 
 
 class Supports(Strict):
@@ -98,6 +155,9 @@ class OutputSettings(Strict):
     picture: bool = Field(True, description="write a PNG")
     curvature_fit_fraction: float = Field(
         1.0, gt=0, le=1, description="fit curvature over this fraction of the bottom surface's half-extent"
+    )
+    averaging_radius: Length = Field(
+        10e-6, gt=0, description="interface tractions near singular edges are averaged over this radius"
     )
 
 
@@ -339,14 +399,17 @@ def _region_field(geo, region: str) -> str:
 
 def _resolve_material(name: str, spec: MaterialSpec) -> Material:
     base_name = spec.base or (name if name in LIBRARY else None)
-    values = spec.model_dump(exclude={"base", "stress_free_temperature", "cte_valid_from", "cte_valid_to"})
+    values = spec.model_dump(exclude={"base", "stress_free_temperature", "cte_valid_from", "cte_valid_to",
+                                      "E_table", "cte_table"})
+    tables = {k: tuple(tuple(p) for p in getattr(spec, k)) for k in ("E_table", "cte_table")
+              if getattr(spec, k) is not None}
     if base_name is not None:
         if base_name not in LIBRARY:
             raise CaseError(f"materials.{name}.base: unknown library material {base_name!r} ({', '.join(LIBRARY)})")
         base = library_material(base_name)
         lo = spec.cte_valid_from if spec.cte_valid_from is not None else base.cte_valid[0]
         hi = spec.cte_valid_to if spec.cte_valid_to is not None else base.cte_valid[1]
-        return base.with_overrides(name, cte_valid=(lo, hi), **values)
+        return base.with_overrides(name, cte_valid=(lo, hi), **values, **tables)
     missing = [k for k in ("E", "nu", "cte") if values[k] is None]
     if missing:
         raise CaseError(
@@ -358,7 +421,7 @@ def _resolve_material(name: str, spec: MaterialSpec) -> Material:
     return Material(
         name=name, E=values["E"], nu=values["nu"], cte=values["cte"], cte_valid=(lo, hi),
         density=values["density"] or 0.0, molar_mass=values["molar_mass"] or 0.0,
-        valence=values["valence"], resistivity=values["resistivity"] or 0.0, source="case file",
+        valence=values["valence"], resistivity=values["resistivity"] or 0.0, source="case file", **tables,
     )
 
 

@@ -76,43 +76,48 @@ def principal(s: np.ndarray) -> np.ndarray:
 # -- material fields ---------------------------------------------------------------------
 @dataclass
 class MaterialFields:
-    """Cellwise (DG0) material data: E, nu, alpha, stress-free temperature."""
+    """Cellwise (DG0) material state at one temperature: E(T), nu and the free thermal
+    strain eps_th = integral of the CTE from the material's stress-free temperature."""
 
     E: fem.Function
     nu: fem.Function
-    alpha: fem.Function
-    T_sf: fem.Function
+    eps_th: fem.Function
+
+    def set(self, domain, properties: dict[str, tuple[float, float, float]]) -> None:
+        """``properties``: region -> (E, nu, eps_th). Every cell must belong to a region."""
+        Q = self.E.function_space
+        assigned = np.zeros(len(self.E.x.array), dtype=bool)
+        for region, values in properties.items():
+            dofs = Q.dofmap.list[domain.cells(region)].ravel()
+            for f, v in zip((self.E, self.nu, self.eps_th), values):
+                f.x.array[dofs] = v
+            assigned[dofs] = True
+        n_missing = domain.comm.allreduce(int((~assigned).sum()), op=MPI.SUM)
+        if n_missing:
+            raise ValueError(f"{n_missing} cells belong to no region with a material")
+        for f in (self.E, self.nu, self.eps_th):
+            f.x.scatter_forward()
 
 
-def material_fields(domain, properties: dict[str, tuple[float, float, float, float]]) -> MaterialFields:
-    """``properties``: region -> (E, nu, alpha, T_sf). Every cell must belong to a region."""
+def material_fields(domain, properties: dict[str, tuple[float, float, float]]) -> MaterialFields:
+    """DG0 fields of (E, nu, eps_th) per region."""
     Q = fem.functionspace(domain.mesh, ("DG", 0))
-    fields = [fem.Function(Q, name=n) for n in ("E", "nu", "alpha", "T_sf")]
-    assigned = np.zeros(len(fields[0].x.array), dtype=bool)
-    for region, values in properties.items():
-        cells = domain.cells(region)
-        dofs = Q.dofmap.list[cells].ravel()
-        for f, v in zip(fields, values):
-            f.x.array[dofs] = v
-        assigned[dofs] = True
-    n_missing = domain.comm.allreduce(int((~assigned).sum()), op=MPI.SUM)
-    if n_missing:
-        raise ValueError(f"{n_missing} cells belong to no region with a material")
-    for f in fields:
-        f.x.scatter_forward()
-    return MaterialFields(*fields)
+    mats = MaterialFields(*(fem.Function(Q, name=n) for n in ("E", "nu", "eps_th")))
+    mats.set(domain, properties)
+    return mats
 
 
-# -- the problem ----------------------------------------------------------------------------
+# -- the linear problem -----------------------------------------------------------------------
 @dataclass
 class ThermoelasticForms:
     V: fem.FunctionSpace
-    a: fem.Form
-    L: fem.Form
-    sigma: Callable  # u -> 3x3 UFL stress
+    a: fem.Form | None
+    L: fem.Form | None
+    sigma: Callable  # u -> 3x3 UFL (Cauchy) stress
     eps: Callable  # u -> 3x3 UFL strain
     weight: object
-    temperature: fem.Constant
+    residual: object = None  # nonlinear: the UFL residual in ``u_state``
+    u_state: fem.Function | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -121,10 +126,10 @@ def thermoelastic_forms(
     mats: MaterialFields,
     formulation: str,
     degree: int,
-    temperature: float,
     body_force: Callable | None = None,
 ) -> ThermoelasticForms:
-    """Bilinear and linear forms of the thermoelastic problem at a uniform temperature.
+    """Bilinear and linear forms of small-strain thermoelasticity for the thermal strain
+    held in ``mats`` (update the fields and reassemble for another load step).
 
     ``body_force(x)`` (UFL vector of the mesh's dimension) serves manufactured-solution
     tests and gravity."""
@@ -134,8 +139,7 @@ def thermoelastic_forms(
     gdim = msh.geometry.dim
     V = fem.functionspace(msh, ("Lagrange", degree, (gdim,)))
     x = ufl.SpatialCoordinate(msh)
-    T = fem.Constant(msh, float(temperature))
-    thermal = mats.alpha * (T - mats.T_sf)
+    thermal = mats.eps_th
 
     def eps(w):
         return strain(w, formulation, x)
@@ -154,4 +158,48 @@ def thermoelastic_forms(
     L = rhs * w * ufl.dx
     if body_force is not None:
         L = L + ufl.inner(body_force(x), v) * w * ufl.dx
-    return ThermoelasticForms(V, fem.form(a), fem.form(L), sigma, eps, w, T)
+    return ThermoelasticForms(V, fem.form(a), fem.form(L), sigma, eps, w)
+
+
+# -- large deflection ---------------------------------------------------------------------------
+def deformation_gradient(u, formulation: str, x):
+    """3x3 F = I + grad u; axisymmetric F_tt = 1 + u_r / r (its limit 1 + du_r/dr on the axis)."""
+    if formulation == "3d":
+        return ufl.Identity(3) + ufl.grad(u)
+    g = ufl.grad(u)
+    ftt = 1
+    if formulation == "axisymmetric":
+        ftt = 1 + ufl.conditional(ufl.gt(x[0], 0.0), u[0] / x[0], u[0].dx(0))
+    return ufl.as_matrix([[1 + g[0, 0], g[0, 1], 0], [g[1, 0], 1 + g[1, 1], 0], [0, 0, ftt]])
+
+
+def nonlinear_forms(domain, mats: MaterialFields, formulation: str, degree: int) -> ThermoelasticForms:
+    """Total Lagrangian St Venant-Kirchhoff thermoelasticity: S = C : (E - eps_th I), E the
+    Green-Lagrange strain. Small strain, large rotation: the wafer bows by more than its
+    thickness. Reduces to the linear problem as the displacement gradient goes to zero."""
+    if formulation == "plane_stress":
+        raise ValueError("large deflection is not available in plane stress")
+    msh = domain.mesh
+    gdim = msh.geometry.dim
+    V = fem.functionspace(msh, ("Lagrange", degree, (gdim,)))
+    x = ufl.SpatialCoordinate(msh)
+    u = fem.Function(V, name="displacement_m")
+    v = ufl.TestFunction(V)
+
+    def green(w):
+        F = deformation_gradient(w, formulation, x)
+        return 0.5 * (F.T * F - ufl.Identity(3))
+
+    def pk2(w):
+        return stress(green(w), mats.E, mats.nu, mats.eps_th, "3d")
+
+    def cauchy(w):
+        F = deformation_gradient(w, formulation, x)
+        return F * pk2(w) * F.T / ufl.det(F)
+
+    wgt = volume_weight(formulation, x)
+    F = deformation_gradient(u, formulation, x)
+    dF = deformation_gradient(v, formulation, x) - ufl.Identity(3)
+    dE = 0.5 * (F.T * dF + dF.T * F)
+    residual = ufl.inner(pk2(u), dE) * wgt * ufl.dx
+    return ThermoelasticForms(V, None, None, cauchy, green, wgt, residual=residual, u_state=u)

@@ -37,7 +37,7 @@ def shared_tmp():
         shutil.rmtree(path, ignore_errors=True)
 
 
-def sprout(*args, ranks: int = 1, cwd=None, timeout=600) -> subprocess.CompletedProcess:
+def sprout(*args, ranks: int = 1, cwd=None, timeout=300) -> subprocess.CompletedProcess:
     """Run the CLI as a user would; ``ranks`` > 1 runs it under mpirun."""
     cmd = [PYTHON, "-m", "solver", *map(str, args)]
     if ranks > 1:

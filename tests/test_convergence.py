@@ -66,8 +66,8 @@ def unit_domain(comm, n, dim):
 def errors(formulation, degree, n, comm=MPI.COMM_WORLD):
     dim = 3 if formulation == "3d" else 2
     domain = unit_domain(comm, n, dim)
-    mats = material_fields(domain, {"body": (E, NU, ALPHA, 300.0)})
-    forms = thermoelastic_forms(domain, mats, formulation, degree, 300.0 + DT, body_force(formulation))
+    mats = material_fields(domain, {"body": (E, NU, ALPHA * DT)})
+    forms = thermoelastic_forms(domain, mats, formulation, degree, body_force(formulation))
     bcs, _ = build_supports(forms.V, domain, formulation, [], ["boundary"])
     A, b, _ = assemble_system(forms.a, forms.L, bcs)
     u = fem.Function(forms.V)
