@@ -65,6 +65,7 @@ def build_mesh(spec: Geometry, order: int = 1, algorithm: str = "hxt", threads: 
         gmsh.model.mesh.generate(spec.dimension)
     if order > 1:
         gmsh.model.mesh.setOrder(order)
+        _check_curved_cells(spec.dimension)
     to_si_mesh()
     regions = {}
     boundaries = {}
@@ -72,3 +73,19 @@ def build_mesh(spec: Geometry, order: int = 1, algorithm: str = "hxt", threads: 
         name = gmsh.model.getPhysicalName(dim, tag)
         (regions if dim == spec.dimension else boundaries)[name] = tag
     return summarize(spec.dimension, regions, boundaries)
+
+
+def _check_curved_cells(dim: int) -> None:
+    """Quadratic cells bent to follow curved faces can fold over in thin layers; such a
+    mesh gives a singular stiffness. Refuse it with a remedy instead."""
+    import numpy as np
+
+    worst = 1.0
+    for _, tag in gmsh.model.getEntities(dim):
+        _, elem_tags, _ = gmsh.model.mesh.getElements(dim, tag)
+        for tags in elem_tags:
+            if len(tags):
+                worst = min(worst, float(np.min(gmsh.model.mesh.getElementQualities(tags, "minSJ"))))
+    if worst <= 0.0:
+        raise GeometryError("mesh.order", f"quadratic cells fold over (minimum scaled Jacobian {worst:.3g}); "
+                                          "use mesh.order = 1 or a smaller element size")

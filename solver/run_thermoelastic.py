@@ -192,7 +192,7 @@ def _step_results(name, T, u, report, centre, ctx) -> StepSolution:
     """Post-process one step now: the material fields hold this step's state."""
     case, domain, forms = ctx["case"], ctx["domain"], ctx["forms"]
     sfield = stress_field(forms, u, case.model.degree)
-    stats = region_stress_stats(domain, sfield, forms.weight)
+    stats = region_stress_stats(domain, sfield, forms.weight, case.output.averaging_radius)
     surface = bottom_surface(domain, u, ctx["formulation"], centre, case.output.curvature_fit_fraction)
     tractions = interface_tractions(domain, forms.sigma(u), forms.weight, case.output.averaging_radius)
     bumps = _bumps(case, domain, sfield, forms.weight, centre)
