@@ -7,7 +7,7 @@ centre: ``half`` keeps y >= 0 (z >= 0 in 3D), ``quarter`` x >= 0 and y >= 0, ``o
 in a shell with the axis on ``sym_x`` and the equatorial plane on ``sym_y``.
 
 Physical groups: regions ``core`` and ``shell`` (names configurable); boundaries
-``outer`` (radius b), ``interface`` (radius a), and the symmetry planes kept by the
+``outer`` (radius b), ``interface_<core>_<shell>`` (radius a), and the symmetry planes kept by the
 sector: ``sym_x`` (x = 0), ``sym_y`` (y = 0), ``sym_z`` (z = 0).
 """
 
@@ -57,7 +57,11 @@ class CoreShell(GeometryModel):
         }[self.sector]
 
     def boundary_names(self) -> list[str]:
-        return ["outer", "interface", *self.symmetry_planes()]
+        return ["outer", self.interface_name, *self.symmetry_planes()]
+
+    @property
+    def interface_name(self) -> str:
+        return f"interface_{self.core_region}_{self.shell_region}"
 
     def check(self) -> None:
         return None
@@ -106,7 +110,7 @@ class CoreShell(GeometryModel):
                 faces.setdefault("sym_" + "xyz"[flat.index(True)], []).append(tag)
                 continue
             r = math.dist(point_on(dim - 1, tag), (0.0, 0.0, 0.0))
-            faces.setdefault("interface" if abs(r - a) < abs(r - b) else "outer", []).append(tag)
+            faces.setdefault(self.interface_name if abs(r - a) < abs(r - b) else "outer", []).append(tag)
 
         tag = 1
         add_physical(dim, core_ents, self.core_region, tag)

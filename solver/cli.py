@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except TimeoutError as exc:  # an OSError too, but not the file system's
+        if comm.rank == 0:
+            print(f"sprout: internal error on rank {comm.rank}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as exc:  # the file system, not sprout: say which file
         if comm.rank == 0:
             print(f"sprout: cannot write results: {exc}", file=sys.stderr)

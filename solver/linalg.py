@@ -221,9 +221,11 @@ class ElasticSolver:
         self.prefix = unique_prefix(name)
         self.assemble_s = 0.0
         self.setup_s = 0.0
+        self.assemblies = 0
 
     def update_operator(self) -> None:
         t0 = time.perf_counter()
+        self.assemblies += 1
         if self.A is None:
             self.A = fem_petsc.assemble_matrix(self.a, bcs=self.bcs)
         else:
@@ -283,6 +285,7 @@ class ElasticSolver:
             reason=reason, assemble_s=self.assemble_s + t_rhs, setup_s=self.setup_s, solve_s=t_solve,
             options={k: str(v) for k, v in self.options.items()},
         )
+        report.options["operator_assemblies"] = str(self.assemblies)
         target = self.rtol if self.method == "iterative" else 1e-8
         if ksp_failed(reason) or not np.isfinite(residual) or residual > 10 * target:
             raise SolveError(
@@ -306,8 +309,10 @@ def solve_nonlinear(residual, u: fem.Function, bcs: list, formulation: str, *, m
     relative to the first; a failure raises SolveError with the SNES and KSP diagnostics."""
     prefix = unique_prefix(name)
     options = dict(elasticity_options(method, min(rtol, 1e-8), max_iterations))
+    # Critical-point line search: on the cooling wafer, backtracking cut the steps to 0.1
+    # for ten iterations (83 Newton iterations for 7 increments); cp took 35, same answer.
     options.update({
-        "snes_type": "newtonls", "snes_linesearch_type": "bt", "snes_rtol": newton_rtol, "snes_atol": 1e-30,
+        "snes_type": "newtonls", "snes_linesearch_type": "cp", "snes_rtol": newton_rtol, "snes_atol": 1e-30,
         "snes_stol": 0.0, "snes_max_it": newton_max_it,
     })
     if method == "iterative":

@@ -222,7 +222,8 @@ def interface_tractions(domain, sigma, weight, radius: float) -> dict[str, dict[
     interface: the area-weighted mean of t_n and |t_s| over the whole interface, and the
     extremes of their averages over discs of ``radius`` around every patch, never a bare
     facet value: next to a bi-material free edge the stress is singular and any peak
-    would only measure the mesh."""
+    would only measure the mesh. Patches are the cells on both sides, each taking half
+    of every interface facet it touches."""
     msh = domain.mesh
     comm = domain.comm
     gdim = domain.gdim
@@ -236,6 +237,9 @@ def interface_tractions(domain, sigma, weight, radius: float) -> dict[str, dict[
     ts = ufl.sqrt(ufl.dot(t - tn * n3, t - tn * n3) + 1e-300)
     dS = ufl.Measure("dS", domain=msh, subdomain_data=domain.facet_tags)
     w = weight("+") if not isinstance(weight, (int, float)) else weight
+    # Half of every facet to each of its two cells: which side is "+" depends on the
+    # partition, and patches must not (1 and N ranks report the same averages).
+    both = 0.5 * (q("+") + q("-"))
     n_owned = msh.topology.index_map(domain.tdim).size_local
     out: dict[str, dict[str, float]] = {}
     for name, tag in sorted(domain.boundaries.items()):
@@ -243,7 +247,7 @@ def interface_tractions(domain, sigma, weight, radius: float) -> dict[str, dict[
             continue
         vectors = []
         for integrand in (w, tn * w, ts * w):
-            vec = fem.assemble_vector(fem.form(integrand * q("+") * dS(tag)))
+            vec = fem.assemble_vector(fem.form(integrand * both * dS(tag)))
             vec.scatter_reverse(dolfinx_la_insert_add())
             vectors.append(vec.array[:n_owned].copy())
         area, tn_int, ts_int = vectors

@@ -162,30 +162,69 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
         u = forms.u_state
         T_now = case.load.stress_free_temperature
         for name, T in path:
-            n_inc = max(1, math.ceil(abs(T - T_now) / case.model.max_increment - 1e-9))
-            newton = linear = 0
-            elapsed = 0.0
-            for k in range(1, n_inc + 1):
-                Tk = T_now + (T - T_now) * k / n_inc
-                mats.set(domain, material_state(materials, stress_free, Tk))
-                report = solve_nonlinear(forms.residual, u, bcs, formulation, method=method, rtol=case.solver.rtol,
-                                         max_iterations=case.solver.max_iterations, name=f"large_deflection_{name}")
-                newton += report.iterations
-                linear += int(report.options["linear_iterations"])
-                elapsed += report.solve_s
+            report, n_inc = _continuation(forms, u, bcs, mats, domain, materials, stress_free, T_now, T, case,
+                                          method, name, log)
             T_now = T
-            report.iterations, report.solve_s = newton, elapsed
-            report.options["linear_iterations"] = str(linear)
-            report.options["increments"] = str(n_inc)
             reports.append(report)
-            log.info("step %s (%.1f degC): %d dofs, %s, %d increments, %d Newton and %d linear iterations, "
-                     "%.2f s", name, T - 273.15, dofs, report.method, n_inc, newton, linear, elapsed)
+            log.info("step %s (%.1f degC): %d dofs, %s, %d increments (%s halvings), %d Newton and %s linear "
+                     "iterations, %.2f s", name, T - 273.15, dofs, report.method, n_inc, report.options["halvings"],
+                     report.iterations, report.options["linear_iterations"], report.solve_s)
             snapshot = fem.Function(V, name="displacement_m")
             snapshot.x.array[:] = u.x.array
             steps.append(_step_results(name, T, snapshot, report, centre, ctx))
 
     return ThermoelasticSolution(case, domain, forms, materials, stress_free, formulation, support_info, steps,
                                  reports, warnings + _large_deflection_warnings(steps, lo, hi, nonlinear, log))
+
+
+def _continuation(forms, u, bcs, mats, domain, materials, stress_free, T_from, T_to, case, method, name, log):
+    """Newton continuation in temperature from T_from to T_to. An increment that fails is
+    retried at half the size from the last converged state (down to 1/64 of
+    model.max_increment); the step report sums Newton and linear iterations."""
+    from .linalg import SolveError
+
+    dT_max = case.model.max_increment
+    dT = min(dT_max, abs(T_to - T_from)) or dT_max
+    sign = 1.0 if T_to >= T_from else -1.0
+    T_now = T_from
+    saved = u.x.array.copy()
+    newton = linear = increments = halvings = 0
+    elapsed = 0.0
+    report = None
+    while abs(T_to - T_now) > 1e-9:
+        Tk = T_now + sign * min(dT, abs(T_to - T_now))
+        mats.set(domain, material_state(materials, stress_free, Tk))
+        try:
+            report = solve_nonlinear(forms.residual, u, bcs, case.model.formulation, method=method,
+                                     rtol=case.solver.rtol, max_iterations=case.solver.max_iterations,
+                                     name=f"large_deflection_{name}")
+        except SolveError as exc:
+            u.x.array[:] = saved
+            dT /= 2
+            halvings += 1
+            if dT < dT_max / 64:
+                exc.diagnostics["temperature_degC"] = Tk - 273.15
+                exc.diagnostics["increment_K"] = 2 * dT
+                raise
+            log.info("  increment to %.2f degC failed; retrying with %.3g K", Tk - 273.15, dT)
+            continue
+        T_now = Tk
+        saved = u.x.array.copy()
+        increments += 1
+        newton += report.iterations
+        linear += int(report.options["linear_iterations"])
+        elapsed += report.solve_s
+        dT = min(dT_max, dT * 1.5)  # grow back after a cut
+    if report is None:  # nothing to do: already at T_to
+        mats.set(domain, material_state(materials, stress_free, T_to))
+        report = solve_nonlinear(forms.residual, u, bcs, case.model.formulation, method=method,
+                                 rtol=case.solver.rtol, max_iterations=case.solver.max_iterations,
+                                 name=f"large_deflection_{name}")
+        newton, linear, elapsed, increments = report.iterations, int(report.options["linear_iterations"]), \
+            report.solve_s, 1
+    report.iterations, report.solve_s = newton, elapsed
+    report.options.update(linear_iterations=str(linear), increments=str(increments), halvings=str(halvings))
+    return report, increments
 
 
 def _step_results(name, T, u, report, centre, ctx) -> StepSolution:

@@ -162,15 +162,21 @@ def thermoelastic_forms(
 
 
 # -- large deflection ---------------------------------------------------------------------------
-def deformation_gradient(u, formulation: str, x):
-    """3x3 F = I + grad u; axisymmetric F_tt = 1 + u_r / r (its limit 1 + du_r/dr on the axis)."""
+def displacement_gradient(u, formulation: str, x):
+    """The 3x3 gradient of a displacement; axisymmetric: the hoop entry u_r / r (its limit
+    du_r/dr on the axis); plane strain: zero out-of-plane entries."""
     if formulation == "3d":
-        return ufl.Identity(3) + ufl.grad(u)
+        return ufl.grad(u)
     g = ufl.grad(u)
-    ftt = 1
+    gtt = 0
     if formulation == "axisymmetric":
-        ftt = 1 + ufl.conditional(ufl.gt(x[0], 0.0), u[0] / x[0], u[0].dx(0))
-    return ufl.as_matrix([[1 + g[0, 0], g[0, 1], 0], [g[1, 0], 1 + g[1, 1], 0], [0, 0, ftt]])
+        gtt = ufl.conditional(ufl.gt(x[0], 0.0), u[0] / x[0], u[0].dx(0))
+    return ufl.as_matrix([[g[0, 0], g[0, 1], 0], [g[1, 0], g[1, 1], 0], [0, 0, gtt]])
+
+
+def deformation_gradient(u, formulation: str, x):
+    """3x3 F = I + grad u."""
+    return ufl.Identity(3) + displacement_gradient(u, formulation, x)
 
 
 def nonlinear_forms(domain, mats: MaterialFields, formulation: str, degree: int) -> ThermoelasticForms:
@@ -199,7 +205,7 @@ def nonlinear_forms(domain, mats: MaterialFields, formulation: str, degree: int)
 
     wgt = volume_weight(formulation, x)
     F = deformation_gradient(u, formulation, x)
-    dF = deformation_gradient(v, formulation, x) - ufl.Identity(3)
+    dF = displacement_gradient(v, formulation, x)
     dE = 0.5 * (F.T * dF + dF.T * F)
     residual = ufl.inner(pk2(u), dE) * wgt * ufl.dx
     return ThermoelasticForms(V, None, None, cauchy, green, wgt, residual=residual, u_state=u)

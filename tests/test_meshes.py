@@ -53,7 +53,7 @@ def test_core_shell_areas_match_closed_form(sector, dim, frac):
         core, shell = 4 / 3 * math.pi * a**3, 4 / 3 * math.pi * (b**3 - a**3)
     assert mass["core"] == pytest.approx(frac * core, rel=1e-6)
     assert mass["shell"] == pytest.approx(frac * shell, rel=1e-6)
-    assert set(built.boundaries) == {"outer", "interface", *spec.symmetry_planes()}
+    assert set(built.boundaries) == {"outer", "interface_core_shell", *spec.symmetry_planes()}
 
 
 def test_same_case_same_mesh():
