@@ -28,12 +28,17 @@ from solver.output import atomic_write_json  # noqa: E402
 PY = sys.executable
 MPIRUN = str(Path(PY).parent / "mpirun")
 
+PACKAGE_1M = ["geometry.element_size=40 um", 'load.steps=[{name="room", temperature="25 degC"}]',
+              "output.fields=false", "output.picture=false", "solver.method=iterative"]
+
 BENCHMARKS = [
-    # name, case file, overrides, compare with the raw box
-    ("demo_wafer_cooldown", "cases/demo_wafer_cooldown.toml", ["output.fields=false"], False),
+    # name, case file, overrides, compare with the raw box, also run on 1 rank (speed-up)
+    ("demo_wafer_cooldown", "cases/demo_wafer_cooldown.toml", ["output.fields=false"], False, False),
     ("bimetal_strip_iterative", "cases/validation/bimetal_strip.toml",
-     ["solver.method=iterative", "output.fields=false"], False),
-    ("wafer_tile_3d", "benchmarks/wafer_tile_3d.toml", [], True),
+     ["solver.method=iterative", "output.fields=false"], False, False),
+    ("wafer_tile_3d", "benchmarks/wafer_tile_3d.toml", [], True, False),
+    # The 2 x 2 CSP block (quarter model, P2) refined to about 1M DOFs, one load step.
+    ("csp_cooldown_1M", "cases/csp_cooldown.toml", PACKAGE_1M, True, True),
 ]
 
 
@@ -47,7 +52,7 @@ def mpi(ranks: int, *args: str) -> list[str]:
     return [MPIRUN, "-n", str(ranks), PY, *args] if ranks > 1 else [PY, *args]
 
 
-def bench_case(name, case, overrides, raw, ranks) -> dict:
+def bench_case(name, case, overrides, raw, ranks, scaling=False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = mpi(ranks, "-m", "solver", "run", case, "-o", f"{tmp}/out")
         for o in overrides:
@@ -67,6 +72,11 @@ def bench_case(name, case, overrides, raw, ranks) -> dict:
         "peak_memory_per_rank_MB": s["peak_memory_per_rank_MB"],
         "memory_MB_per_million_dofs": round(s["peak_memory_per_rank_MB"] * s["ranks"] / (s["dofs"] / 1e6), 1),
     }
+    if scaling and ranks > 1:
+        serial = bench_case(name, case, overrides, False, 1)
+        if "error" not in serial:
+            rec["one_rank"] = {k: serial[k] for k in ("total_solve_s", "wall_s", "iterations", "peak_memory_per_rank_MB")}
+            rec["speedup_total_solve_1_to_%d_ranks" % ranks] = round(serial["total_solve_s"] / rec["total_solve_s"], 3)
     if raw:
         degree = tomllib.loads((ROOT / case).read_text())["model"]["degree"]
         r2, _ = run(mpi(ranks, str(ROOT / "benchmarks" / "raw_box.py"), "--dofs", str(s["dofs"]),
@@ -90,10 +100,10 @@ def main() -> int:
     machine = {"python": platform.python_version(), "machine": platform.machine(),
                "processor_count": __import__("os").cpu_count()}
     records = []
-    for name, case, overrides, raw in BENCHMARKS:
+    for name, case, overrides, raw, scaling in BENCHMARKS:
         if args.only and name != args.only:
             continue
-        rec = bench_case(name, case, overrides, raw, args.ranks)
+        rec = bench_case(name, case, overrides, raw, args.ranks, scaling)
         rec["machine"] = machine
         rec["date"] = time.strftime("%Y-%m-%d")
         atomic_write_json(out_dir / f"{name}-np{args.ranks}.json", rec)

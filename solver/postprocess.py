@@ -67,12 +67,12 @@ def region_stress_stats(domain, field: StressField, weight, radius: float) -> di
             if len(V) and V.sum() > 0:
                 M = _neighbourhood(X, radius)
                 MV = M @ V
-                avg = lambda f: (M @ (V * f)) / MV  # noqa: E731
+                avg_vm, avg_p3, avg_p1 = ((M @ (V * f)) / MV for f in (VM, P3, P1))
                 stats = {
                     "mean_von_mises": float((V * VM).sum() / V.sum()),
-                    "max_von_mises": float(avg(VM).max()),
-                    "max_principal": float(avg(P3).max()),
-                    "min_principal": float(avg(P1).min()),
+                    "max_von_mises": float(avg_vm.max()),
+                    "max_principal": float(avg_p3.max()),
+                    "min_principal": float(avg_p1.min()),
                 }
         stats = comm.bcast(stats, root=0)
         if stats is not None:

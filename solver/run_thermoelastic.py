@@ -8,7 +8,6 @@ only when a modulus changed; every step assembles its right-hand side. With
 
 from __future__ import annotations
 
-import math
 import resource
 import time
 from dataclasses import dataclass, field

@@ -4,7 +4,6 @@ on the package code path."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
