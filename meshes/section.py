@@ -53,12 +53,13 @@ def region_cells(dim: int, regions: dict[str, int]):
     return x, out
 
 
-def slice_tets(x: np.ndarray, tets: np.ndarray, axis: int, value: float) -> list[np.ndarray]:
+def slice_tets(x: np.ndarray, tets: np.ndarray, axis: int, value: float, return_index: bool = False):
     """Polygons (in the plane's two other coordinates) where tetrahedra cross a plane.
     The plane is nudged by 1 nm: a plane through mesh nodes (a bump axis) would otherwise
     miss every tetrahedron that only touches it."""
     s = x[tets, axis] - (value + 1e-3)  # (n, 4)
     cut = (s.min(axis=1) < 0) & (s.max(axis=1) > 0)
+    which = np.flatnonzero(cut)
     tets, s = tets[cut], s[cut]
     keep = [k for k in range(3) if k != axis]
     polys = []
@@ -71,13 +72,15 @@ def slice_tets(x: np.ndarray, tets: np.ndarray, axis: int, value: float) -> list
         xa, xb = x[tets[:, a]][:, keep], x[tets[:, b]][:, keep]
         pts.append(xa + t[:, None] * (xb - xa))
     P = np.stack(pts, axis=1)  # (n, 6, 2) with nan rows for edges that do not cross
-    for poly in P:
+    kept = []
+    for k, poly in enumerate(P):
         q = poly[~np.isnan(poly[:, 0])]
         if len(q) >= 3:
             c = q.mean(axis=0)
             q = q[np.argsort(np.arctan2(q[:, 1] - c[1], q[:, 0] - c[0]))]
             polys.append(q)
-    return polys
+            kept.append(which[k])
+    return (polys, np.asarray(kept, dtype=np.int64)) if return_index else polys
 
 
 def picture(path: Path, dim: int, regions: dict[str, int], title: str,

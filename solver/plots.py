@@ -46,12 +46,14 @@ def gather_p1(u: fem.Function, cell_values: np.ndarray | None = None):
 
 
 def thermoelastic_picture(path: Path, u: fem.Function, von_mises_cell: np.ndarray, surface,
-                          title: str, formulation: str) -> bool:
+                          title: str, formulation: str, panels: list[dict] | None = None) -> bool:
     """2D: deformed shape coloured by von Mises over the bottom-surface profile.
     3D: the bottom-surface out-of-plane displacement map. Without a bottom surface, 2D
     draws the deformed shape alone and 3D draws nothing (returns False)."""
     msh = u.function_space.mesh
     gdim = msh.geometry.dim
+    if gdim == 3 and panels:
+        return _section_picture(path, u, von_mises_cell, surface, title, panels)
     if gdim == 3 and surface is None:
         return False
     if gdim == 2:
@@ -107,3 +109,47 @@ def _save(fig, path: Path) -> bool:
     plt.close(fig)
     tmp.replace(path)
     return True
+
+
+def _section_picture(path: Path, u: fem.Function, vm_cell: np.ndarray, surface, title: str,
+                     panels: list[dict]) -> bool:
+    """3D packages: von Mises stress on vertical sections (whole width and close-ups of
+    bumps), and the bottom-surface warpage map. Colours are cell means."""
+    from matplotlib.collections import PolyCollection
+
+    from meshes.section import slice_tets
+
+    data = gather_p1(u, vm_cell)
+    if u.function_space.mesh.comm.rank != 0:
+        return True
+    X, _, C, VM = data
+    X_um = X * 1e6
+    n = len(panels) + (1 if surface is not None else 0)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 3.8 * n), squeeze=False)
+    vmax = np.percentile(VM, 99.5) / 1e6  # the colour scale is not set by a singular corner
+    for ax, panel in zip(axes[:, 0], panels):
+        polys, idx = slice_tets(X_um, C, panel["axis"], panel["at"], return_index=True)
+        coll = PolyCollection(polys, array=VM[idx] / 1e6, cmap="inferno", edgecolors="none")
+        coll.set_clim(0, vmax)
+        ax.add_collection(coll)
+        ax.autoscale_view()
+        if panel["window"] is not None:
+            x0, x1, z0, z1 = panel["window"]
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(z0, z1)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x [um]")
+        ax.set_ylabel("z [um]")
+        ax.set_title(f"{title}: von Mises stress, {panel['label']} (section {'xyz'[panel['axis']]} = "
+                     f"{panel['at']:.0f} um)")
+        fig.colorbar(coll, ax=ax, label="von Mises [MPa]", shrink=0.8)
+    if surface is not None:
+        ax = axes[-1, 0]
+        p = surface.points
+        tc = ax.tricontourf(1e3 * p[:, 0], 1e3 * p[:, 1], 1e6 * surface.w, levels=20, cmap="coolwarm")
+        fig.colorbar(tc, ax=ax, label="bottom-surface w [um]")
+        ax.set_aspect("equal")
+        ax.set_xlabel("x [mm]")
+        ax.set_ylabel("y [mm]")
+        ax.set_title(f"warpage {1e6 * surface.warpage:.3g} um, curvature {surface.curvature:.3g} 1/m")
+    return _save(fig, path)

@@ -146,14 +146,16 @@ class SurfaceShape:
 
 
 def bottom_surface(domain, u: fem.Function, formulation: str, centre: np.ndarray,
-                   fit_fraction: float = 1.0) -> SurfaceShape | None:
+                   fit_fraction: float = 1.0, free_modes: list[str] | None = None) -> SurfaceShape | None:
     """Sample w = u[last] at the dofs of the ``bottom`` boundary and fit w = c + linear +
     quadratic terms around ``centre`` by least squares. None if the geometry names no
     ``bottom`` (a disk or a sphere has no surface whose warpage means anything).
 
     Curvature sign: a dome (centre up, rim down) is positive; for a bimetal with the
     more-expanding layer on top and heating, the curvature is positive. The fit uses points
-    within ``fit_fraction`` of the largest in-plane distance from the centre."""
+    within ``fit_fraction`` of the largest in-plane distance from the centre. ``free_modes``
+    are the rigid modes left free by the supports (None: all of them); only a tilt that is
+    one of them is taken out of the warpage."""
     if "bottom" not in domain.boundaries:
         return None
     V = u.function_space
@@ -189,18 +191,26 @@ def bottom_surface(domain, u: fem.Function, formulation: str, centre: np.ndarray
     else:
         H = np.array([[2 * coef[3], coef[4]], [coef[4], 2 * coef[5]]])
         k2, k1 = sorted(-np.linalg.eigvalsh(H))
-    return SurfaceShape(x_all, w_all, warpage(inplane, w_all, formulation, gdim),
+    return SurfaceShape(x_all, w_all, warpage(inplane, w_all, formulation, gdim, free_modes),
                         0.5 * (k1 + k2), (float(k1), float(k2)), int(keep.sum()))
 
 
-def warpage(inplane: np.ndarray, w: np.ndarray, formulation: str, gdim: int) -> float:
-    """max - min of w after removing the best-fit plane: a free body's tilt is set by its
-    (arbitrary) point supports and is not warpage."""
+# The rotation that tilts w along each in-plane axis: w ~ x is a rotation about y, w ~ y one about x.
+_TILT_MODE = {3: ("ry", "rx"), 2: ("rz",)}
+
+
+def warpage(inplane: np.ndarray, w: np.ndarray, formulation: str, gdim: int,
+            free_modes: list[str] | None = None) -> float:
+    """max - min of w after removing its best-fit tilt along the axes whose rotation is free:
+    a free body's tilt is set by its (arbitrary) point supports and is not warpage, but a
+    symmetry plane or a clamp fixes the tilt across it, and a quarter model's tilt is real
+    (removing it would hide most of a dish's warpage)."""
     if len(w) == 0:
         return 0.0
     if formulation == "axisymmetric":
         return float(w.max() - w.min())  # a revolved surface cannot tilt
-    M = np.column_stack([np.ones(len(w)), inplane[:, : gdim - 1]])
+    free = [k for k, mode in enumerate(_TILT_MODE[gdim]) if free_modes is None or mode in free_modes]
+    M = np.column_stack([np.ones(len(w))] + [inplane[:, k] for k in free])
     coef, *_ = np.linalg.lstsq(M, w, rcond=None)
     dev = w - M @ coef
     return float(dev.max() - dev.min())

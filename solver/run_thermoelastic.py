@@ -58,6 +58,7 @@ class StepSolution:
     materials: dict[str, Material]
     stress_free: dict[str, float]
     formulation: str
+    free_modes: list[str]  # rigid modes the supports leave free (removed by point supports)
 
 
 @dataclass
@@ -134,7 +135,7 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
     lo, hi = domain.extent()
     centre = _surface_centre(lo, hi, case, support_info)
     ctx = dict(case=case, domain=domain, forms=forms, materials=materials, stress_free=stress_free,
-               formulation=formulation)
+               formulation=formulation, free_modes=support_info["rigid_modes_removed_by_points"])
     steps: list[StepSolution] = []
     reports: list[SolveReport] = []
 
@@ -231,7 +232,8 @@ def _step_results(name, T, u, report, centre, ctx) -> StepSolution:
     case, domain, forms = ctx["case"], ctx["domain"], ctx["forms"]
     sfield = stress_field(forms, u, case.model.degree)
     stats = region_stress_stats(domain, sfield, forms.weight, case.output.averaging_radius)
-    surface = bottom_surface(domain, u, ctx["formulation"], centre, case.output.curvature_fit_fraction)
+    surface = bottom_surface(domain, u, ctx["formulation"], centre, case.output.curvature_fit_fraction,
+                             ctx["free_modes"])
     tractions = interface_tractions(domain, forms.sigma(u), forms.weight, case.output.averaging_radius)
     bumps = _bumps(case, domain, sfield, forms.weight, centre)
     return StepSolution(name, T, u, sfield, surface, stats, tractions, bumps, report, **ctx)
@@ -355,8 +357,9 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
         vm_dofs = last.stress.von_mises.function_space.dofmap.list[:n_cells]
         vm_cell = last.stress.von_mises.x.array[vm_dofs].mean(axis=1)
         title = case.name if len(sol.steps) == 1 else f"{case.name}, step {last.name}"
+        panels = case.geometry.sections() if (sol.domain.gdim == 3 and hasattr(case.geometry, "sections")) else None
         if thermoelastic_picture(staging.file("thermoelastic.png"), last.u, vm_cell, last.surface, title,
-                                 sol.formulation):
+                                 sol.formulation, panels):
             files.append("thermoelastic.png")
     if any(step.bumps for step in sol.steps):
         files.append("bumps.csv")
