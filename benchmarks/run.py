@@ -28,7 +28,7 @@ from solver.output import atomic_write_json  # noqa: E402
 PY = sys.executable
 MPIRUN = str(Path(PY).parent / "mpirun")
 
-PACKAGE_1M = ["geometry.element_size=30 um", 'load.steps=[{name="room", temperature="25 degC"}]',
+PACKAGE_1M = ["geometry.element_size=26 um", 'load.steps=[{name="room", temperature="25 degC"}]',
               "output.fields=false", "output.picture=false", "solver.method=iterative"]
 
 BENCHMARKS = [

@@ -321,6 +321,10 @@ def _max_norm(u: fem.Function) -> float:
     return u.function_space.mesh.comm.allreduce(float(local.max()) if n else 0.0, op=MPI.MAX)
 
 
+def _like(f: fem.Function) -> fem.Function:
+    return fem.Function(f.function_space, name=f.name)
+
+
 def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, reference, t_start: float,
                   resolved: dict, source: str) -> dict:
     comm = sol.domain.comm
@@ -330,17 +334,19 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
     files += ["bottom_profile.csv"] if last.surface else []
     if case.output.fields:
         # One time step per load step (time = step index; steps.csv maps it to the step).
-        with dolfinx.io.VTXWriter(comm, staging.file("displacement.bp"), [last.u], engine="BP4") as w:
+        # Buffers of their own: copying each step into the last step's functions would overwrite
+        # the last step before it is written (and before the picture reads it).
+        u_out = _like(last.u)
+        with dolfinx.io.VTXWriter(comm, staging.file("displacement.bp"), [u_out], engine="BP4") as w:
             for i, step in enumerate(sol.steps):
-                last.u.x.array[:] = step.u.x.array
+                u_out.x.array[:] = step.u.x.array
                 w.write(float(i))
-        s = last.stress
-        with dolfinx.io.VTXWriter(comm, staging.file("stress.bp"), [s.tensor, s.von_mises, s.principal],
-                                  engine="BP4") as w:
+        fields = ("tensor", "von_mises", "principal")
+        s_out = [_like(getattr(last.stress, f)) for f in fields]
+        with dolfinx.io.VTXWriter(comm, staging.file("stress.bp"), s_out, engine="BP4") as w:
             for i, step in enumerate(sol.steps):
-                s.tensor.x.array[:] = step.stress.tensor.x.array
-                s.von_mises.x.array[:] = step.stress.von_mises.x.array
-                s.principal.x.array[:] = step.stress.principal.x.array
+                for buf, f in zip(s_out, fields):
+                    buf.x.array[:] = getattr(step.stress, f).x.array
                 w.write(float(i))
         with dolfinx.io.XDMFFile(comm, staging.file("mesh.xdmf"), "w") as f:
             f.write_mesh(sol.domain.mesh)
