@@ -129,7 +129,8 @@ def _section_picture(path: Path, u: fem.Function, vm_cell: np.ndarray, surface, 
     vmax = np.percentile(VM, 99.5) / 1e6  # the colour scale is not set by a singular corner
     for ax, panel in zip(axes[:, 0], panels):
         polys, idx = slice_tets(X_um, C, panel["axis"], panel["at"], return_index=True)
-        coll = PolyCollection(polys, array=VM[idx] / 1e6, cmap="inferno", edgecolors="none")
+        # Edges in the face colour: without them the seams between cells show as a mesh.
+        coll = PolyCollection(polys, array=VM[idx] / 1e6, cmap="inferno", edgecolors="face", linewidths=0.3)
         coll.set_clim(0, vmax)
         ax.add_collection(coll)
         ax.autoscale_view()

@@ -359,12 +359,14 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
     if case.output.picture:
         from .plots import thermoelastic_picture
 
+        # The picture shows the worst step of the load path (highest von Mises), not the last.
+        shown = max(sol.steps, key=lambda s: max(st["max_von_mises"] for st in s.region_stats.values()))
         n_cells = sol.domain.mesh.topology.index_map(sol.domain.tdim).size_local
-        vm_dofs = last.stress.von_mises.function_space.dofmap.list[:n_cells]
-        vm_cell = last.stress.von_mises.x.array[vm_dofs].mean(axis=1)
-        title = case.name if len(sol.steps) == 1 else f"{case.name}, step {last.name}"
+        vm_dofs = shown.stress.von_mises.function_space.dofmap.list[:n_cells]
+        vm_cell = shown.stress.von_mises.x.array[vm_dofs].mean(axis=1)
+        title = case.name if len(sol.steps) == 1 else f"{case.name}, step {shown.name}"
         panels = case.geometry.sections() if (sol.domain.gdim == 3 and hasattr(case.geometry, "sections")) else None
-        if thermoelastic_picture(staging.file("thermoelastic.png"), last.u, vm_cell, last.surface, title,
+        if thermoelastic_picture(staging.file("thermoelastic.png"), shown.u, vm_cell, shown.surface, title,
                                  sol.formulation, panels):
             files.append("thermoelastic.png")
     if any(step.bumps for step in sol.steps):
