@@ -26,10 +26,11 @@ from .core_shell import CoreShell
 from .csp import ChipSizePackage
 from .external import ExternalMesh
 from .layered import Layer, LayeredPlate
+from .masked_base import MaskedBase
 from .substrate import BumpedSubstrate
 
 GeometrySpec = Annotated[
-    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, ExternalMesh], Field(discriminator="type")
+    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, ExternalMesh], Field(discriminator="type")
 ]
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "GeometrySpec",
     "Layer",
     "LayeredPlate",
+    "MaskedBase",
     "build_mesh",
     "gmsh_session",
 ]

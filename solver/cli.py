@@ -144,6 +144,15 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
                  r["quality_min"], r["quality_mean"], r["mesh_s"])
         return data
     resolved = resolved_case(case)
+    if case.kind == "etch":
+        from .run_etch import run_etch
+
+        data = run_etch(case, out, comm, log, t0, str(path), resolved)
+        data["out"] = str(out)
+        for key in ("depth_um", "undercut_um", "etch_factor", "etched_volume_per_hole_um3", "max_shape_error_um"):
+            ref = (data.get("reference") or {}).get(key)
+            log.info("  %-28s %.6g%s", key, data["results"][key], "" if ref is None else f"  (exact {ref:.6g})")
+        return data
     try:
         sol = solve_case(case, comm, log)
     except SolveError as exc:

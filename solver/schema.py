@@ -23,6 +23,8 @@ from meshes.units import (
     Stress,
     Temperature,
     ThermalExpansion,
+    Time,
+    Velocity,
 )
 
 from .materials import LIBRARY, Material, library_material
@@ -213,8 +215,54 @@ class GeometryCase(Strict):
         return self.mesh.order or 1
 
 
-Case = ThermoelasticCase | GeometryCase
-CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase, "geometry": GeometryCase}
+class EtchSettings(Strict):
+    """Reaction-limited isotropic etch: the base recedes along its normal at ``rate``
+    wherever the etchant reaches it through the openings."""
+
+    model: Literal["reaction_limited"] = "reaction_limited"
+    rate: Velocity = Field(gt=0, description="normal etch rate of the base")
+    times: list[Time] = Field(min_length=1, description="etch times at which the concavity is reported")
+
+    @model_validator(mode="after")
+    def _increasing(self):
+        if any(b <= a for a, b in zip(self.times, self.times[1:])) or self.times[0] <= 0:
+            raise ValueError("times must be positive and increasing")
+        return self
+
+
+class EtchOutput(Strict):
+    picture: bool = Field(True, description="etch.png: the profiles against the exact reaction-limited front")
+
+
+class EtchCase(Strict):
+    """Isotropic etch of the base through the film's holes (process B)."""
+
+    kind: Literal["etch"]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    geometry: GeometrySpec
+    mesh: MeshSettings = MeshSettings()
+    etch: EtchSettings
+    output: EtchOutput = EtchOutput()
+
+    @model_validator(mode="after")
+    def _masked_base(self):
+        if self.geometry.type != "masked_base":
+            raise ValueError(f"an etch case needs geometry.type = 'masked_base', not {self.geometry.type!r}")
+        depth = self.etch.rate * self.etch.times[-1]
+        if depth > self.geometry.etch_zone * (1 + 1e-9):
+            raise ValueError(f"etch.times: the last time etches {depth * 1e6:.4g} um deep, beyond "
+                             f"geometry.etch_zone ({self.geometry.etch_zone * 1e6:.4g} um, the refined zone)")
+        return self
+
+    @property
+    def mesh_order(self) -> int:
+        return 1
+
+
+Case = ThermoelasticCase | GeometryCase | EtchCase
+CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase, "geometry": GeometryCase,
+                                          "etch": EtchCase}
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -357,7 +405,7 @@ def check_geometry(geo) -> tuple[list[str], list[str]]:
 def cross_check(case: Case) -> None:
     geo = case.geometry
     regions, boundaries = check_geometry(geo)
-    if isinstance(case, GeometryCase):
+    if isinstance(case, (GeometryCase, EtchCase)):
         return
     for region in regions:
         if region not in case.regions:
