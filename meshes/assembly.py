@@ -237,6 +237,8 @@ def frustum(x, y, z0, z1, r0, r1, dim: int = 3):
         if r1 == 0:
             pts = [(0.0, z0), (r0, z0), (0.0, z1)]
         return [(2, profile_face(pts, None, "xy"))]
+    if r0 == r1:  # OCC refuses a cone with equal radii
+        return cylinder(x, y, z0, z1, r0, dim)
     return [(3, gmsh.model.occ.addCone(x, y, z0, 0, 0, z1 - z0, r0, r1))]
 
 

@@ -69,6 +69,59 @@ def distance_to_simplices(p: np.ndarray, simplices: np.ndarray) -> np.ndarray:
     return distance_to_triangles(p, simplices[:, 0], simplices[:, 1], simplices[:, 2])
 
 
+def simplex_neighbours(simplices: np.ndarray) -> np.ndarray:
+    """For each simplex, the simplices sharing a vertex with it (itself included), padded
+    with -1: (m, K). Vertices are matched by coordinates, so mirrored copies of an opening
+    join the original across the symmetry plane."""
+    m, k, d = simplices.shape
+    if m == 0:
+        return np.zeros((0, 1), dtype=np.int64)
+    pts = simplices.reshape(-1, d)
+    scale = max(float(np.abs(pts).max()), 1e-30)
+    _, vid = np.unique(np.round(pts / (1e-9 * scale)).astype(np.int64), axis=0, return_inverse=True)
+    vid = vid.reshape(m, k)
+    owner = np.repeat(np.arange(m), k)
+    order = np.argsort(vid.ravel(), kind="stable")
+    v_sorted, s_sorted = vid.ravel()[order], owner[order]
+    starts = np.searchsorted(v_sorted, np.arange(vid.max() + 2))
+    lists = [np.unique(np.concatenate([s_sorted[starts[v]:starts[v + 1]] for v in row])) for row in vid]
+    width = max(len(x) for x in lists)
+    out = np.full((m, width), -1, dtype=np.int64)
+    for i, x in enumerate(lists):
+        out[i, : len(x)] = x
+    return out
+
+
+def _nearest_among(x: np.ndarray, opening: np.ndarray, adjacency: np.ndarray, s: np.ndarray):
+    """The simplex nearest to each x among s and its neighbours, and its distance."""
+    cand = adjacency[s]  # (n, K)
+    valid = cand >= 0
+    rows = np.repeat(np.arange(len(s)), valid.sum(axis=1))
+    dist = np.full(cand.shape, np.inf)
+    dist[valid] = distance_to_simplices(x[rows], opening[cand[valid]])
+    j = dist.argmin(axis=1)
+    return cand[np.arange(len(s)), j], dist[np.arange(len(s)), j]
+
+
+def polish(x: np.ndarray, T: np.ndarray, kind: np.ndarray, opening: np.ndarray, adjacency: np.ndarray,
+           max_steps: int = 200) -> np.ndarray:
+    """Walk every opening-sourced vertex over the opening's simplices to the nearest one
+    (greedy descent; exact for a planar opening). Returns the improved vertices."""
+    changed = []
+    idx = np.flatnonzero(kind >= 0)
+    for _ in range(max_steps):
+        if len(idx) == 0:
+            break
+        s, d = _nearest_among(x[idx], opening, adjacency, kind[idx])
+        better = d < T[idx]
+        if not better.any():
+            break
+        idx, s, d = idx[better], s[better], d[better]
+        T[idx], kind[idx] = d, s
+        changed.append(idx)
+    return np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
+
+
 # -- propagation ------------------------------------------------------------------------------------
 @dataclass
 class Graph:
@@ -79,6 +132,7 @@ class Graph:
     n_owned: int
     boundary: np.ndarray  # (n,) bool: on the substrate's boundary (may become a point source)
     exchange: "GhostExchange | None" = None
+    adjacency: np.ndarray | None = None  # simplex_neighbours(opening), set by arrival_distance
 
 
 @dataclass
@@ -96,6 +150,7 @@ def arrival_distance(graph: Graph, opening: np.ndarray, seeds: dict[int, tuple[i
     source is known (the mirrored openings behind a symmetry plane). Propagation stops
     beyond ``limit`` (a vertex further away keeps inf): the etch never reaches it."""
     n, d = graph.x.shape
+    graph.adjacency = simplex_neighbours(opening)
     T = np.full(n, np.inf)
     kind = np.full(n, NO_SOURCE, dtype=np.int64)  # >= 0: opening simplex; -1: point source
     src = np.zeros((n, d))  # point source position
@@ -112,7 +167,14 @@ def arrival_distance(graph: Graph, opening: np.ndarray, seeds: dict[int, tuple[i
     scale = max(limit, 1e-30)
     rounds = updates = 0
     while True:
-        while active.any():
+        while True:
+            if not active.any():
+                # the propagated sources, walked to the nearest simplex; improvements spread again
+                improved = polish(graph.x, T, kind, opening, graph.adjacency)
+                if len(improved) == 0:
+                    break
+                active[improved] = True
+                updates += len(improved)
             idx = np.flatnonzero(active)
             active[:] = False
             counts = starts[idx + 1] - starts[idx]
@@ -121,7 +183,7 @@ def arrival_distance(graph: Graph, opening: np.ndarray, seeds: dict[int, tuple[i
             cand, c_kind, c_src, c_T = _candidates(graph, opening, T, kind, src, src_T, i, j)
             ok = (cand < T[j] - 1e-12 * scale) & (cand <= limit)
             if not ok.any():
-                break
+                continue
             j, cand, c_kind, c_src, c_T = j[ok], cand[ok], c_kind[ok], c_src[ok], c_T[ok]
             best = np.lexsort((cand, j))  # per target vertex, its smallest candidate first
             first = np.ones(len(best), dtype=bool)
@@ -156,12 +218,14 @@ def _candidates(graph, opening, T, kind, src, src_T, i, j):
     ki = kind[i]
     inherit = np.full(len(i), np.inf)
     on_opening = ki >= 0
+    c_kind = ki.copy()
     if on_opening.any():
-        inherit[on_opening] = distance_to_simplices(xj[on_opening], opening[ki[on_opening]])
+        # the inherited simplex or one next to it: the nearest simplex moves along the opening
+        c_kind[on_opening], inherit[on_opening] = _nearest_among(xj[on_opening], opening, graph.adjacency,
+                                                                 ki[on_opening])
     pt = ki == POINT_SOURCE
     if pt.any():
         inherit[pt] = src_T[i[pt]] + np.linalg.norm(xj[pt] - src[i[pt]], axis=1)
-    c_kind = ki.copy()
     c_src = src[i].copy()
     c_T = src_T[i].copy()
     via = np.where(graph.boundary[i], T[i] + np.linalg.norm(xj - graph.x[i], axis=1), np.inf)
@@ -203,8 +267,7 @@ class GhostExchange:
         changed = []
         if len(got):
             tgt = self.owned_targets
-            better = got[:, 0] < T[tgt] - 1e-15 * np.maximum(np.abs(T[tgt]), 1e-30)
-            better &= np.isfinite(got[:, 0])
+            better = np.isfinite(got[:, 0]) & ~(got[:, 0] >= T[tgt] * (1 - 1e-15))
             if better.any():
                 # several ranks may send the same vertex: apply in decreasing order, the smallest last
                 sel = np.flatnonzero(better)
@@ -215,8 +278,7 @@ class GhostExchange:
         back = self._pack(T, kind, src, src_T, self.owned_targets)
         mine = np.empty((len(ghosts), width))
         self.comm.Alltoallv([back, self.recv_counts * width], [mine, self.send_counts * width])
-        improved = mine[:, 0] < T[ghosts] - 1e-15 * np.maximum(np.abs(T[ghosts]), 1e-30)
-        improved &= np.isfinite(mine[:, 0])
+        improved = np.isfinite(mine[:, 0]) & ~(mine[:, 0] >= T[ghosts] * (1 - 1e-15))
         if improved.any():
             self._unpack(mine[improved], ghosts[improved], T, kind, src, src_T)
             changed.append(ghosts[improved])
