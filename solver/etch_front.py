@@ -80,15 +80,15 @@ def simplex_neighbours(simplices: np.ndarray) -> np.ndarray:
     scale = max(float(np.abs(pts).max()), 1e-30)
     _, vid = np.unique(np.round(pts / (1e-9 * scale)).astype(np.int64), axis=0, return_inverse=True)
     vid = vid.reshape(m, k)
-    owner = np.repeat(np.arange(m), k)
-    order = np.argsort(vid.ravel(), kind="stable")
-    v_sorted, s_sorted = vid.ravel()[order], owner[order]
-    starts = np.searchsorted(v_sorted, np.arange(vid.max() + 2))
-    lists = [np.unique(np.concatenate([s_sorted[starts[v]:starts[v + 1]] for v in row])) for row in vid]
-    width = max(len(x) for x in lists)
-    out = np.full((m, width), -1, dtype=np.int64)
-    for i, x in enumerate(lists):
-        out[i, : len(x)] = x
+    from scipy.sparse import csr_matrix
+
+    incidence = csr_matrix((np.ones(m * k), (np.repeat(np.arange(m), k), vid.ravel())), shape=(m, vid.max() + 1))
+    shared = (incidence @ incidence.T).tocsr()  # nonzero where two simplices share a vertex
+    counts = np.diff(shared.indptr)
+    out = np.full((m, int(counts.max())), -1, dtype=np.int64)
+    rows = np.repeat(np.arange(m), counts)
+    cols = np.arange(len(shared.indices)) - np.repeat(shared.indptr[:-1], counts)
+    out[rows, cols] = shared.indices
     return out
 
 
@@ -220,9 +220,8 @@ def _candidates(graph, opening, T, kind, src, src_T, i, j):
     on_opening = ki >= 0
     c_kind = ki.copy()
     if on_opening.any():
-        # the inherited simplex or one next to it: the nearest simplex moves along the opening
-        c_kind[on_opening], inherit[on_opening] = _nearest_among(xj[on_opening], opening, graph.adjacency,
-                                                                 ki[on_opening])
+        # the inherited simplex; polish() then walks each vertex to its nearest one
+        inherit[on_opening] = distance_to_simplices(xj[on_opening], opening[ki[on_opening]])
     pt = ki == POINT_SOURCE
     if pt.any():
         inherit[pt] = src_T[i[pt]] + np.linalg.norm(xj[pt] - src[i[pt]], axis=1)

@@ -83,8 +83,8 @@ def _graph(domain: Domain, geo):
     c = cell_dofs[base]
     k = c.shape[1]
     pairs = np.array([(i, j) for i in range(k) for j in range(k) if i != j])
-    edges = np.unique(np.concatenate([c[:, pairs[:, 0]].reshape(-1, 1), c[:, pairs[:, 1]].reshape(-1, 1)], axis=1)
-                      .reshape(-1, 2), axis=0)
+    keys = np.unique(c[:, pairs[:, 0]].astype(np.int64).ravel() * n + c[:, pairs[:, 1]].ravel())
+    edges = np.column_stack([keys // n, keys % n])
     # vertex -> dof (P1 dofs follow the cells' vertex order)
     msh.topology.create_connectivity(tdim, 0)
     c2v = msh.topology.connectivity(tdim, 0).array.reshape(-1, k)
@@ -94,9 +94,10 @@ def _graph(domain: Domain, geo):
     msh.topology.create_connectivity(fdim, 0)
     f2v = msh.topology.connectivity(fdim, 0)
 
+    f2v_all = f2v.array.reshape(-1, tdim)  # simplices: every facet has tdim vertices
+
     def facet_dofs(facets):
-        return v2d[np.array([f2v.links(f) for f in facets], dtype=np.int64).reshape(-1, tdim)] \
-            if len(facets) else np.zeros((0, tdim), dtype=np.int64)
+        return v2d[f2v_all[facets]]
 
     in_base = np.zeros(n, dtype=bool)
     in_base[c.ravel()] = True
