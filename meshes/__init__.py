@@ -30,7 +30,8 @@ from .masked_base import MaskedBase
 from .substrate import BumpedSubstrate
 
 GeometrySpec = Annotated[
-    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, ExternalMesh], Field(discriminator="type")
+    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, ExternalMesh],
+    Field(discriminator="type"),
 ]
 
 __all__ = [

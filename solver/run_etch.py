@@ -244,7 +244,6 @@ def profile(P: np.ndarray, geo, level: float, bins: int = 72) -> np.ndarray:
 
 def run_etch(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resolved: dict) -> dict:
     sol = solve_etch(case, comm, log)
-    geo = case.geometry
     rate = case.etch.rate
     history, fronts = [], []
     for t in case.etch.times:
