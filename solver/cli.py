@@ -149,7 +149,10 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
 
         data = run_etch(case, out, comm, log, t0, str(path), resolved)
         data["out"] = str(out)
-        for key in ("depth_um", "undercut_um", "etch_factor", "etched_volume_per_hole_um3", "max_shape_error_um"):
+        for key in ("depth_um", "undercut_um", "etch_factor", "etched_volume_per_hole_um3", "max_shape_error_um",
+                    "mass_balance_rel"):
+            if key not in data["results"]:
+                continue
             ref = (data.get("reference") or {}).get(key)
             log.info("  %-28s %.6g%s", key, data["results"][key], "" if ref is None else f"  (exact {ref:.6g})")
         return data

@@ -157,26 +157,29 @@ def _section_picture(path: Path, u: fem.Function, vm_cell: np.ndarray, surface, 
 
 
 def etch_picture(path: Path, case, history: list[dict], profiles: list[np.ndarray]) -> bool:
-    """The concavity wall at each etch time (solid) against the exact reaction-limited wall
-    of a lone hole (dashed): z = -d under the opening, a quarter circle of radius d about
-    the mask edge beyond it."""
+    """The concavity wall at each etch time (solid) against an isotropic wall (dashed: z = -d
+    under the opening, a quarter circle of radius d about the mask edge beyond it): for a
+    reaction-limited etch the exact front at that time, for a mixed one the isotropic wall
+    of the same depth (the difference is the transport's shadowing of the undercut)."""
     geo = case.geometry
     R = geo.film.hole_radius * 1e6
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = plt.cm.viridis(np.linspace(0, 0.9, len(history)))
     for h, prof, c in zip(history, profiles, colours):
-        d = h["etch_distance_um"]
+        # reaction-limited: the exact front; mixed: the isotropic wall of the same depth
+        d = h["etch_distance_um"] if "etch_distance_um" in h else h["depth_um"]
         ax.plot(prof[:, 0] * 1e6, prof[:, 1] * 1e6, color=c, lw=1.8,
                 label=f"{h['time_min']:.3g} min: depth {h['depth_um']:.3g}, undercut {h['undercut_um']:.3g} um")
         phi = np.linspace(0, np.pi / 2, 60)
         ax.plot(np.r_[0, R + d * np.cos(phi[::-1])], np.r_[-d, -d * np.sin(phi[::-1])], "--", color="k", lw=0.8)
     top = geo.film.thickness * 1e6
-    ax.fill([R, R + top * np.tan(geo.film.taper), 1.6 * (R + history[-1]["etch_distance_um"]), 1.6 *
-             (R + history[-1]["etch_distance_um"])], [0, top, top, 0], color="0.8", label="film (mask)")
+    reach = 1.6 * max(R + h["radius_at_film_um"] - R for h in history)
+    ax.fill([R, R + top * np.tan(geo.film.taper), reach, reach], [0, top, top, 0], color="0.8", label="film (mask)")
     ax.axhline(0, color="0.5", lw=0.5)
     ax.set_aspect("equal")
     ax.set_xlabel("r from the hole axis [um]")
     ax.set_ylabel("z from the film/base interface [um]")
-    ax.set_title(f"{case.name}: etch profiles (dashed: exact, lone hole)")
+    what = "exact reaction-limited" if case.etch.model == "reaction_limited" else "isotropic, same depth"
+    ax.set_title(f"{case.name}: etch profiles (dashed: {what}, lone hole)")
     ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)

@@ -243,19 +243,13 @@ def profile(P: np.ndarray, geo, level: float, bins: int = 72) -> np.ndarray:
 
 
 def run_etch(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resolved: dict) -> dict:
-    sol = solve_etch(case, comm, log)
-    rate = case.etch.rate
-    history, fronts = [], []
-    for t in case.etch.times:
-        res, P = measure(sol, case, rate * t)
-        if comm.rank == 0:
-            history.append({"time_min": t / 60.0, **res})
-            fronts.append(P)
+    runner = _reaction_limited if case.etch.model == "reaction_limited" else _mixed
+    history, profiles, extra = runner(case, comm, log)
     staging = Staging(out, comm)
     try:
         data = None
         if comm.rank == 0:
-            data = _write(case, sol, history, fronts, staging, t0, source, resolved, comm.size)
+            data = _write(case, history, profiles, extra, staging, t0, source, resolved, comm.size)
         data = comm.bcast(data, root=0)
         staging.commit()
     except BaseException:
@@ -264,38 +258,79 @@ def run_etch(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
     return data
 
 
-def _write(case, sol, history, fronts, staging, t0, source, resolved, ranks) -> dict:
+def _reaction_limited(case, comm, log):
+    sol = solve_etch(case, comm, log)
+    history, profiles = [], []
+    for t in case.etch.times:
+        level = case.etch.rate * t
+        res, P = measure(sol, case, level)
+        if comm.rank == 0:
+            history.append({"time_min": t / 60.0, **res})
+            profiles.append(profile(P, case.geometry, level))
+    extra = {"dofs": sol.vertices, "reference": exact_reference(case.geometry, case.etch.rate * case.etch.times[-1]),
+             "solver": {"method": "arrival distance (source-tracking relaxation)", "rounds": sol.front.rounds,
+                        "updates": sol.front.updates, "solve_s": round(sol.solve_s, 4),
+                        "mesh_s": round(sol.mesh_s, 4)},
+             "mesh": {"cells": sol.domain.info["cells"], "vertices": sol.vertices}}
+    return history, profiles, extra
+
+
+def _mixed(case, comm, log):
+    from .etch_transport import Etchant, profile_volume, run_transport
+    from .materials import library_material
+
+    geo, spec = case.geometry, case.etch.etchant
+    metal = library_material(spec.metal)
+    etchant = Etchant(spec.concentration, spec.diffusivity, spec.rate_constant, spec.stagnant_layer,
+                      metal.molar_mass / metal.density, spec.stoichiometry)
+    log.info("mixed-control etch: Da = k delta / D = %.3g, reaction-limited rate %.4g um/min", etchant.damkoehler,
+             etchant.reaction_limited_rate * 6e7)
+    run = run_transport(geo, etchant, list(case.etch.times), case.etch.max_advance, comm, log)
+    R = geo.film.hole_radius
+    history, profiles = [], []
+    for step in run.steps[1:]:
+        wall = step.profile
+        depth, radius = -wall[-1, 1], wall[0, 0]
+        d0 = etchant.reaction_limited_rate * step.time  # the same time at the kinetic rate
+        history.append({
+            "time_min": step.time / 60.0, "depth_um": depth * UM, "undercut_um": (radius - R) * UM,
+            "radius_at_film_um": radius * UM,
+            "etch_factor": depth / (radius - R) if radius > R else float("inf"),
+            "etched_volume_um3": profile_volume(wall) * UM**3, "etched_volume_per_hole_um3": profile_volume(wall) * UM**3,
+            "mass_balance_rel": step.mass_balance, "reaction_limited_depth_um": d0 * UM,
+            "depth_over_reaction_limited": depth / d0,
+        })
+        profiles.append(wall)
+    extra = {"dofs": run.steps[-1].dofs, "reference": None,
+             "solver": {"method": "quasi-steady diffusion (P2, MUMPS) with explicit wall motion, remeshed each step",
+                        "steps": len(run.steps), "damkoehler": etchant.damkoehler,
+                        "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
+             "damkoehler": etchant.damkoehler}
+    return history, profiles, extra
+
+
+def _write(case, history, profiles, extra, staging, t0, source, resolved, ranks) -> dict:
     from .plots import etch_picture
 
-    geo = case.geometry
     last = history[-1]
-    level = case.etch.rate * case.etch.times[-1]
     results = {k: v for k, v in last.items() if k != "time_min"}
     results["etch_time_min"] = last["time_min"]
-    reference = exact_reference(geo, level)
     keys = list(history[0])
     write_csv(staging.file("etch_history.csv"), keys, np.array([[h[k] for k in keys] for h in history]))
     rows = []
-    profiles = []
-    for h, P in zip(history, fronts):
-        prof = profile(P, geo, h["etch_distance_um"] / UM)
-        profiles.append(prof)
+    for h, prof in zip(history, profiles):
         rows += [(h["time_min"], r * UM, z * UM) for r, z in prof]
     write_csv(staging.file("profiles.csv"), ["time_min", "r_um", "z_um"], np.array(rows))
-    final = profiles[-1]
     snippet = "# The etched concavity, for the substrate geometry (process B's plating structure):\n"
     snippet += "[geometry.concavity]\nprofile = [\n" + "".join(
-        f'  ["{r * UM:.6g} um", "{z * UM:.6g} um"],\n' for r, z in final) + "]\n"
+        f'  ["{r * UM:.6g} um", "{z * UM:.6g} um"],\n' for r, z in profiles[-1]) + "]\n"
     atomic_write_text(staging.file("concavity.toml"), snippet)
     files = ["summary.json", "case.resolved.json", "etch_history.csv", "profiles.csv", "concavity.toml"]
     if case.output.picture and etch_picture(staging.file("etch.png"), case, history, profiles):
         files.append("etch.png")
     atomic_write_json(staging.file("case.resolved.json"), resolved)
-    data = summary(case.name, case.kind, "ok", ranks, sol.vertices, time.perf_counter() - t0, results, reference,
-                   source=source, files=files, history=history,
-                   solver={"method": "arrival distance (source-tracking relaxation)", "rounds": sol.front.rounds,
-                           "updates": sol.front.updates, "solve_s": round(sol.solve_s, 4),
-                           "mesh_s": round(sol.mesh_s, 4)},
-                   mesh={"cells": sol.domain.info["cells"], "vertices": sol.vertices})
+    data = summary(case.name, case.kind, "ok", ranks, extra["dofs"], time.perf_counter() - t0, results,
+                   extra["reference"], source=source, files=files, history=history,
+                   **{k: v for k, v in extra.items() if k not in ("dofs", "reference")})
     atomic_write_json(staging.file("summary.json"), data)
     return data

@@ -25,6 +25,8 @@ from meshes.units import (
     ThermalExpansion,
     Time,
     Velocity,
+    Concentration,
+    Diffusivity,
 )
 
 from .materials import LIBRARY, Material, library_material
@@ -215,18 +217,37 @@ class GeometryCase(Strict):
         return self.mesh.order or 1
 
 
-class EtchSettings(Strict):
-    """Reaction-limited isotropic etch: the base recedes along its normal at ``rate``
-    wherever the etchant reaches it through the openings."""
+class Etchant(Strict):
+    """The liquid of a mixed-control etch: quasi-steady diffusion through a stagnant layer,
+    first-order kinetics on the metal."""
 
-    model: Literal["reaction_limited"] = "reaction_limited"
-    rate: Velocity = Field(gt=0, description="normal etch rate of the base")
+    concentration: Concentration = Field(gt=0, description="etchant in the bulk, c0")
+    diffusivity: Diffusivity = Field(gt=0, description="etchant diffusivity D in the liquid")
+    rate_constant: Velocity = Field(gt=0, description="first-order surface rate constant k (flux = k c)")
+    stagnant_layer: Length = Field(gt=0, description="diffusion layer above the film, delta")
+    metal: str = Field("Cu", description="library material etched (its molar volume M / rho)")
+    stoichiometry: float = Field(1.0, gt=0, description="moles of etchant per mole of metal")
+
+
+class EtchSettings(Strict):
+    """``reaction_limited``: the base recedes along its normal at ``rate`` wherever the
+    etchant reaches it through the openings (exact front). ``mixed``: the etchant diffuses
+    to the wall and reacts there (``[etch.etchant]``); axisymmetric."""
+
+    model: Literal["reaction_limited", "mixed"] = "reaction_limited"
+    rate: Velocity | None = Field(None, gt=0, description="normal etch rate of the base (reaction_limited)")
+    etchant: Etchant | None = None
     times: list[Time] = Field(min_length=1, description="etch times at which the concavity is reported")
+    max_advance: Length = Field(0.5e-6, gt=0, description="largest wall motion per step (mixed)")
 
     @model_validator(mode="after")
-    def _increasing(self):
+    def _consistent(self):
         if any(b <= a for a, b in zip(self.times, self.times[1:])) or self.times[0] <= 0:
             raise ValueError("times must be positive and increasing")
+        if self.model == "reaction_limited" and self.rate is None:
+            raise ValueError("model = 'reaction_limited' needs rate (e.g. '1 um/min')")
+        if self.model == "mixed" and self.etchant is None:
+            raise ValueError("model = 'mixed' needs an [etch.etchant] table")
         return self
 
 
@@ -249,6 +270,13 @@ class EtchCase(Strict):
     def _masked_base(self):
         if self.geometry.type != "masked_base":
             raise ValueError(f"an etch case needs geometry.type = 'masked_base', not {self.geometry.type!r}")
+        if self.etch.model == "mixed":
+            if self.geometry.dimension != 2:
+                raise ValueError("etch.model = 'mixed' runs on the axisymmetric hole (geometry.dimension = 2)")
+            if self.etch.etchant.metal not in LIBRARY:
+                raise ValueError(f"etch.etchant.metal: unknown material {self.etch.etchant.metal!r} "
+                                 f"({', '.join(LIBRARY)})")
+            return self
         depth = self.etch.rate * self.etch.times[-1]
         if depth > self.geometry.etch_zone * (1 + 1e-9):
             raise ValueError(f"etch.times: the last time etches {depth * 1e6:.4g} um deep, beyond "

@@ -1,0 +1,267 @@
+"""Mixed-control isotropic etch (axisymmetric hole): etchant diffusion in the liquid, first-
+order kinetics on the metal, and the wall moved by the flux.
+
+Quasi-steady diffusion (the front moves slowly against diffusion over the cavity):
+
+    div(D grad c) = 0 in the liquid (stagnant layer of thickness delta above the film,
+                      the hole and the cavity), c = c0 at the top of the layer (bulk),
+    -D dc/dn = k c on the metal (n out of the liquid), no flux through the film (mask).
+
+The wall recedes along its normal at v = V_m k c / s (V_m the molar volume of the metal,
+s moles of etchant per mole of metal). The Damkoehler number Da = k delta / D switches
+between the reaction-limited limit (Da -> 0: c = c0 everywhere, v = V_m k c0 / s, the
+exact isotropic shape) and diffusion control (Da -> infinity). Every step the liquid is
+rebuilt by the ``substrate`` geometry from the current wall profile (``meshes/``); the
+wall points move explicitly with a step bounded by ``max_advance``; the etched volume of
+each step is compared with V_m / s times the integrated flux (the mass balance).
+
+The etch starts from an isotropic dimple of depth ``max_advance`` timed by its own flux.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+import dolfinx.geometry
+from dolfinx import fem
+
+from meshes import BumpedSubstrate, GeometryError
+
+from .domain import build_domain
+from .linalg import SolveError, solve_scalar
+
+
+@dataclass
+class Etchant:
+    concentration: float  # c0, mol/m^3
+    diffusivity: float  # D, m^2/s
+    rate_constant: float  # k, m/s
+    stagnant_layer: float  # delta, m
+    molar_volume: float  # V_m, m^3/mol
+    stoichiometry: float  # s, mol etchant per mol metal
+
+    @property
+    def damkoehler(self) -> float:
+        return self.rate_constant * self.stagnant_layer / self.diffusivity
+
+    @property
+    def reaction_limited_rate(self) -> float:
+        return self.molar_volume * self.rate_constant * self.concentration / self.stoichiometry
+
+
+@dataclass
+class Step:
+    time: float
+    profile: np.ndarray  # (n, 2) wall (r, z from the interface), interface point to axis point
+    flux_integral: float  # mol/s of etchant consumed on the wall
+    volume: float  # etched volume (m^3) of the profile
+    mass_balance: float  # |etched volume - V_m / s * integrated flux| / etched volume, since the start
+    dofs: int
+    newton: int = 0
+
+
+@dataclass
+class TransportRun:
+    steps: list[Step] = field(default_factory=list)
+    mesh_s: float = 0.0
+    solve_s: float = 0.0
+
+
+def profile_volume(profile: np.ndarray) -> float:
+    """Volume of revolution of the region between the interface (z = 0), the axis and the
+    wall polyline (Pappus on the polygon)."""
+    poly = np.vstack([[0.0, 0.0], profile])
+    r, z = poly[:, 0], poly[:, 1]
+    r1, z1 = np.roll(r, -1), np.roll(z, -1)
+    return 2 * math.pi * abs(np.sum((r * z1 - r1 * z) * (r + r1)) / 6)
+
+
+def isotropic_profile(R: float, d: float, spacing: float) -> np.ndarray:
+    """The reaction-limited wall of depth d: a quarter circle about the mask edge, then flat."""
+    n_arc = max(4, int(math.ceil(math.pi / 2 * d / spacing)))
+    phi = np.linspace(0.0, math.pi / 2, n_arc + 1)
+    arc = np.column_stack([R + d * np.cos(phi), -d * np.sin(phi)])
+    n_flat = max(2, int(math.ceil(R / spacing)))
+    flat = np.column_stack([np.linspace(R, 0.0, n_flat + 1)[1:], np.full(n_flat, -d)])
+    return np.vstack([arc, flat])
+
+
+def resample(profile: np.ndarray, spacing: float) -> np.ndarray:
+    """Equally spaced points along the polyline (ends kept): the wall keeps its resolution
+    as it grows and moved points never bunch up or cross."""
+    seg = np.linalg.norm(np.diff(profile, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    n = max(3, int(math.ceil(s[-1] / spacing)) + 1)
+    t = np.linspace(0.0, s[-1], n)
+    return np.column_stack([np.interp(t, s, profile[:, 0]), np.interp(t, s, profile[:, 1])])
+
+
+def wall_normals(profile: np.ndarray) -> np.ndarray:
+    """Unit normals into the metal: the tangent (from the interface towards the axis)
+    turned by +90 degrees."""
+    t = np.gradient(profile, axis=0)
+    n = np.column_stack([-t[:, 1], t[:, 0]])
+    return n / np.linalg.norm(n, axis=1)[:, None]
+
+
+def liquid_geometry(geo, profile: np.ndarray, etchant: Etchant) -> BumpedSubstrate:
+    """The substrate geometry (etched stage, axisymmetric) with this wall and the stagnant
+    layer as electrolyte: the liquid is meshed by ``meshes/``."""
+    f = geo.film
+
+    def m(value) -> str:
+        return f"{float(value)!r} m"
+
+    return BumpedSubstrate.model_validate({
+        "type": "substrate", "dimension": 2, "stage": "etched",
+        "pitch": m(geo.pitch), "margin": m(geo.edge), "base_thickness": m(geo.base_thickness),
+        "film": {"thickness": m(f.thickness), "hole_radius": m(f.hole_radius), "taper": f"{float(f.taper)!r} rad"},
+        "concavity": {"profile": [(m(r), m(min(z, 0.0))) for r, z in profile]},
+        "electrolyte": {"height": m(etchant.stagnant_layer)},
+        "element_size": m(geo.element_size),
+        "element_sizes": {"electrolyte": m(geo.front_element_size)},
+    })
+
+
+def solve_liquid(geo, profile: np.ndarray, etchant: Etchant, comm: MPI.Comm, name: str):
+    """Mesh the liquid for this wall (r, z from the interface) and solve the quasi-steady
+    concentration (P2). Returns (c at the wall points, integrated flux in mol/s, dofs, mesh seconds)."""
+    t0 = time.perf_counter()
+    domain = build_domain(liquid_geometry(geo, profile, etchant), comm)
+    mesh_s = time.perf_counter() - t0
+    msh = domain.mesh
+    V = fem.functionspace(msh, ("Lagrange", 2))
+    c, w = ufl.TrialFunction(V), ufl.TestFunction(V)
+    r = ufl.SpatialCoordinate(msh)[0]
+    dx = ufl.Measure("dx", domain=msh, subdomain_data=domain.cell_tags)
+    dS = ufl.Measure("dS", domain=msh, subdomain_data=domain.facet_tags)
+    liquid, wall = domain.regions["electrolyte"], domain.boundaries["cathode"]
+    D, k = etchant.diffusivity, etchant.rate_constant
+    # Scaled by 1 / (D R): entries of order one next to the unit rows of the Dirichlet
+    # conditions (in SI they are 1e-16 .. 1e-12, and the factorisation reports a zero pivot).
+    scale = 1.0 / (D * geo.film.hole_radius)
+    a = scale * (D * ufl.inner(ufl.grad(c), ufl.grad(w)) * r * dx(liquid) + k * c("+") * w("+") * r("+") * dS(wall))
+    # A zero term over every cell puts the solids' dofs in the sparsity pattern: without it
+    # their Dirichlet rows get no diagonal and the matrix is singular.
+    a += fem.Constant(msh, 0.0) * c * w * dx
+    L = fem.Constant(msh, 0.0) * w * r * dx(liquid)
+    # Dofs of the solids only (not touching the liquid) carry no etchant.
+    tdim = domain.tdim
+    liquid_dofs = np.unique(V.dofmap.list[domain.cells("electrolyte")])
+    solid_dofs = np.setdiff1d(np.unique(V.dofmap.list[np.setdiff1d(np.arange(len(V.dofmap.list)),
+                                                                   domain.cells("electrolyte"))]), liquid_dofs)
+    bulk = fem.locate_dofs_topological(V, tdim - 1, domain.facets("bulk"))
+    bcs = [fem.dirichletbc(np.float64(etchant.concentration), bulk, V),
+           fem.dirichletbc(np.float64(0.0), solid_dofs.astype(np.int32), V)]
+    ch = fem.Function(V, name="etchant_mol_per_m3")
+    solve_scalar(fem.form(a), fem.form(L), ch, bcs, name)
+    flux = fem.form(2 * math.pi * k * ch("+") * r("+") * dS(wall))
+    total = comm.allreduce(fem.assemble_scalar(flux), op=MPI.SUM)
+    # Sampled a hair (1e-4 of the wall spacing) inside the liquid: exactly on the wall, the
+    # point search can find only the metal's cell.
+    eps = 1e-4 * geo.front_element_size
+    inside = profile + np.array([0.0, geo.base_thickness]) - eps * wall_normals(profile)
+    inside[0, 1] -= eps  # off the film underside
+    inside[-1, 0] += eps  # off the axis
+    values = evaluate(ch, inside, domain.cells("electrolyte"))
+    return values, total, V.dofmap.index_map.size_global, mesh_s
+
+
+def evaluate(u: fem.Function, rz: np.ndarray, cells_allowed: np.ndarray) -> np.ndarray:
+    """u at points (model coordinates) from a cell among ``cells_allowed`` that contains it,
+    on every rank. The wall points lie on the liquid/metal interface: the metal's cells hold
+    the etchant's zero extension, and round-off would put a point in them."""
+    msh = u.function_space.mesh
+    pts = np.zeros((len(rz), 3))
+    pts[:, :2] = rz
+    tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim)
+    cand = dolfinx.geometry.compute_collisions_points(tree, pts)
+    hit = dolfinx.geometry.compute_colliding_cells(msh, cand, pts)
+    n_owned = msh.topology.index_map(msh.topology.dim).size_local
+    allowed = np.zeros(len(u.function_space.dofmap.list), dtype=bool)
+    allowed[cells_allowed] = True
+    vals = np.zeros(len(rz))
+    found = np.zeros(len(rz))
+    for i in range(len(rz)):
+        cells = [c for c in hit.links(i) if c < n_owned and allowed[c]]
+        if cells:
+            vals[i] = u.eval(pts[i], np.array([cells[0]], dtype=np.int32))[0]
+            found[i] = 1.0
+    comm = msh.comm
+    vals = comm.allreduce(vals, op=MPI.SUM)
+    found = comm.allreduce(found, op=MPI.SUM)
+    if np.any(found == 0):
+        raise SolveError("etch: a wall point lies outside the liquid mesh", {"missing": int((found == 0).sum())})
+    return vals / found
+
+
+def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float, comm: MPI.Comm, log) -> TransportRun:
+    """March the wall to each of ``times``; a Step per requested time (and the start)."""
+    R = geo.film.hole_radius
+    spacing = geo.front_element_size
+    out = TransportRun()
+    wall = isotropic_profile(R, max_advance, spacing)
+    t = None
+    step_no = 0
+    targets = list(times)
+    start_volume = profile_volume(wall)
+    consumed = 0.0  # V_m / s times the etchant consumed since the start (the flux each step moved with)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            c, flux, dofs, mesh_s = solve_liquid(geo, wall, etchant, comm, f"etch_{step_no}")
+        except GeometryError as exc:
+            raise SolveError(f"etch: at {0.0 if t is None else t / 60:.4g} min the wall cannot be meshed: "
+                             f"{exc.message}", {"time_s": t, "depth_um": -wall[-1, 1] * 1e6}) from None
+        out.mesh_s += mesh_s
+        out.solve_s += time.perf_counter() - t0 - mesh_s
+        v = etchant.molar_volume / etchant.stoichiometry * etchant.rate_constant * np.maximum(c, 0.0)
+        if t is None:
+            # the starting dimple, timed by its own flux: t0 = depth / rate on the axis
+            t = max_advance / max(v[-1], 1e-300)
+            out.steps.append(Step(t, wall.copy(), flux, start_volume, 0.0, dofs))
+        if not targets:
+            break
+        vmax = float(v.max())
+        if vmax <= 0:
+            raise SolveError("etch: the etchant does not reach the wall (zero flux)", {"time_s": t})
+        dt = min(max_advance / vmax, targets[0] - t)
+        wall = advance(wall, v, dt, spacing)
+        t += dt
+        step_no += 1
+        volume = profile_volume(wall)
+        consumed += etchant.molar_volume / etchant.stoichiometry * flux * dt
+        balance = abs((volume - start_volume) - consumed) / consumed
+        if t >= targets[0] * (1 - 1e-12):
+            targets.pop(0)
+            out.steps.append(Step(t, wall.copy(), flux, volume, balance, dofs))
+            log.info("etch t = %.4g min: depth %.4g um, radius at the film %.4g um, %d steps, mass balance %.2e",
+                     t / 60, -wall[-1, 1] * 1e6, wall[0, 0] * 1e6, step_no, balance)
+        if step_no > 100000:
+            raise SolveError("etch: more than 100000 steps", {"time_s": t})
+    return out
+
+
+def advance(wall: np.ndarray, v: np.ndarray, dt: float, spacing: float) -> np.ndarray:
+    """Move the wall points by v dt along the normal; the interface point slides along the
+    film underside (z = 0), the axis point down the axis."""
+    n = wall_normals(wall)
+    new = wall + (v * dt)[:, None] * n
+    new[0] = [wall[0, 0] + v[0] * dt, 0.0]
+    new[-1] = [0.0, wall[-1, 1] - v[-1] * dt]
+    seg = np.linalg.norm(np.diff(new, axis=0), axis=1)
+    # Resampled only when the spacing has drifted: every resampling cuts the polyline's
+    # corners a little, and the mass balance would pay for it each step.
+    out = resample(new, spacing / 2) if seg.max() > spacing or seg.min() < spacing / 8 else new
+    # The wall leaves the film underside downward: a point resampled onto (or above) the
+    # interface, or beyond the interface point, would give the builder a wall lying in the
+    # film/base interface.
+    out[1:, 1] = np.minimum(out[1:, 1], -0.02 * spacing)
+    out[1:, 0] = np.minimum(out[1:, 0], out[0, 0])
+    return out
