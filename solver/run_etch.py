@@ -276,7 +276,7 @@ def _reaction_limited(case, comm, log):
 
 
 def _mixed(case, comm, log):
-    from .etch_transport import Etchant, profile_volume, run_transport
+    from .etch_transport import Etchant, run_transport
     from .materials import library_material
 
     geo, spec = case.geometry, case.etch.etchant
@@ -296,7 +296,7 @@ def _mixed(case, comm, log):
             "time_min": step.time / 60.0, "depth_um": depth * UM, "undercut_um": (radius - R) * UM,
             "radius_at_film_um": radius * UM,
             "etch_factor": depth / (radius - R) if radius > R else float("inf"),
-            "etched_volume_um3": profile_volume(wall) * UM**3, "etched_volume_per_hole_um3": profile_volume(wall) * UM**3,
+            "etched_volume_um3": step.volume * UM**3, "etched_volume_per_hole_um3": step.volume * UM**3,
             "mass_balance_rel": step.mass_balance, "reaction_limited_depth_um": d0 * UM,
             "depth_over_reaction_limited": depth / d0,
         })
