@@ -156,14 +156,17 @@ def _section_picture(path: Path, u: fem.Function, vm_cell: np.ndarray, surface, 
     return _save(fig, path)
 
 
-def etch_picture(path: Path, case, history: list[dict], profiles: list[np.ndarray]) -> bool:
+def etch_picture(path: Path, case, history: list[dict], profiles: list[np.ndarray],
+                 sections: list[np.ndarray] | None = None) -> bool:
     """The concavity wall at each etch time (solid) against an isotropic wall (dashed: z = -d
     under the opening, a quarter circle of radius d about the mask edge beyond it): for a
     reaction-limited etch the exact front at that time, for a mixed one the isotropic wall
     of the same depth (the difference is the transport's shadowing of the undercut)."""
     geo = case.geometry
     R = geo.film.hole_radius * 1e6
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    rows = 2 if sections else 1
+    fig, axes = plt.subplots(rows, 1, figsize=(8, 4.5 * rows), squeeze=False)
+    ax = axes[0, 0]
     colours = plt.cm.viridis(np.linspace(0, 0.9, len(history)))
     for h, prof, c in zip(history, profiles, colours):
         # reaction-limited: the exact front; mixed: the isotropic wall of the same depth
@@ -182,4 +185,31 @@ def etch_picture(path: Path, case, history: list[dict], profiles: list[np.ndarra
     what = "exact reaction-limited" if case.etch.model == "reaction_limited" else "isotropic, same depth"
     ax.set_title(f"{case.name}: etch profiles (dashed: {what}, lone hole)")
     ax.legend(fontsize=7, loc="lower right")
+    if sections:
+        _etch_section(axes[1, 0], case, history, sections, colours)
     return _save(fig, path)
+
+
+def _etch_section(ax, case, history, sections, colours) -> None:
+    """3D: the front where it crosses the vertical plane through a hole row, with the exact
+    reaction-limited front there (the set within v t of any opening), so merging shows."""
+    geo = case.geometry
+    centres = geo.hole_centres()
+    y = centres[:, 1].max()
+    row = centres[np.isclose(centres[:, 1], y), 0]
+    R = geo.film.hole_radius * 1e6
+    x = np.linspace(min(p[:, 0].min() for p in sections if len(p)) * 1e6,
+                    max(p[:, 0].max() for p in sections if len(p)) * 1e6 + 5, 600)
+    for h, pts, c in zip(history, sections, colours):
+        d = h["etch_distance_um"]
+        ax.plot(pts[:, 0] * 1e6, pts[:, 1] * 1e6, ".", ms=1.5, color=c, label=f"{h['time_min']:.3g} min")
+        gap = np.min(np.abs(x[:, None] - row[None, :]), axis=1) - R  # along the row, from the nearest opening
+        z = -np.sqrt(np.maximum(d * d - np.maximum(gap, 0.0) ** 2, 0.0))
+        z[gap > d] = np.nan
+        ax.plot(x, z, "--", color="k", lw=0.7)
+    ax.axhline(0, color="0.5", lw=0.5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [um]")
+    ax.set_ylabel("z from the film/base interface [um]")
+    ax.set_title(f"front on the section y = {y:.0f} um through the hole row (dashed: exact)")
+    ax.legend(fontsize=7, loc="lower right", markerscale=6)

@@ -260,18 +260,24 @@ def run_etch(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
 
 def _reaction_limited(case, comm, log):
     sol = solve_etch(case, comm, log)
-    history, profiles = [], []
+    history, profiles, sections = [], [], []
+    geo = case.geometry
     for t in case.etch.times:
         level = case.etch.rate * t
         res, P = measure(sol, case, level)
         if comm.rank == 0:
             history.append({"time_min": t / 60.0, **res})
-            profiles.append(profile(P, case.geometry, level))
+            profiles.append(profile(P, geo, level))
+            if geo.dimension == 3:
+                # the front where it crosses the vertical plane through the first hole row
+                y = geo.hole_centres()[:, 1].max() / UM
+                near = np.abs(P[:, 1] - y) <= 0.5 * geo.front_element_size
+                sections.append(np.column_stack([P[near, 0], P[near, 2] - geo.interface_z]))
     extra = {"dofs": sol.vertices, "reference": exact_reference(case.geometry, case.etch.rate * case.etch.times[-1]),
              "solver": {"method": "arrival distance (source-tracking relaxation)", "rounds": sol.front.rounds,
                         "updates": sol.front.updates, "solve_s": round(sol.solve_s, 4),
                         "mesh_s": round(sol.mesh_s, 4)},
-             "mesh": {"cells": sol.domain.info["cells"], "vertices": sol.vertices}}
+             "mesh": {"cells": sol.domain.info["cells"], "vertices": sol.vertices}, "_sections": sections}
     return history, profiles, extra
 
 
@@ -326,11 +332,12 @@ def _write(case, history, profiles, extra, staging, t0, source, resolved, ranks)
         f'  ["{r * UM:.6g} um", "{z * UM:.6g} um"],\n' for r, z in profiles[-1]) + "]\n"
     atomic_write_text(staging.file("concavity.toml"), snippet)
     files = ["summary.json", "case.resolved.json", "etch_history.csv", "profiles.csv", "concavity.toml"]
-    if case.output.picture and etch_picture(staging.file("etch.png"), case, history, profiles):
+    if case.output.picture and etch_picture(staging.file("etch.png"), case, history, profiles,
+                                            extra.get("_sections")):
         files.append("etch.png")
     atomic_write_json(staging.file("case.resolved.json"), resolved)
     data = summary(case.name, case.kind, "ok", ranks, extra["dofs"], time.perf_counter() - t0, results,
                    extra["reference"], source=source, files=files, history=history,
-                   **{k: v for k, v in extra.items() if k not in ("dofs", "reference")})
+                   **{k: v for k, v in extra.items() if k not in ("dofs", "reference", "_sections")})
     atomic_write_json(staging.file("summary.json"), data)
     return data
