@@ -49,6 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     mesh.add_argument("--export", action="append", default=[], metavar="FORMAT",
                       help="also write the mesh with its region names via meshio: vtu, xdmf, inp, msh, med, vtk")
     sub.add_parser("schema", help="print the JSON schema of case files")
+    sw = sub.add_parser("sweep", help="run a parameter sweep: OUT/results.csv, OUT/responses.png")
+    sw.add_argument("sweep", metavar="SWEEP", help="sweep file (TOML with a [sweep] table)")
+    sw.add_argument("-o", "--out", metavar="OUT", required=True, help="output directory")
+    sw.add_argument("--executor", choices=["local", "slurm"], default="local",
+                    help="local: here, -j cases at once; slurm: one sbatch --array job (default: local)")
+    sw.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="cases at once (default 1)")
+    sw.add_argument("--ranks", type=int, default=1, metavar="K", help="MPI ranks per case (default 1)")
+    sw.add_argument("--resume", action="store_true", help="skip the cases whose summary is complete")
+    sw.add_argument("--no-submit", action="store_true",
+                    help="slurm: write OUT/sweep.sbatch and stop (submit it by hand, then --resume to collect)")
+    case = sub.add_parser("sweep-case", help="run one case of a prepared sweep (what a SLURM task runs)")
+    case.add_argument("out", metavar="OUT")
+    case.add_argument("index", type=int, metavar="INDEX")
     return p
 
 
@@ -72,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "mesh":
             return run_mesh(args, comm, log)
+        if args.command in ("sweep", "sweep-case"):
+            from .sweep_cli import run_sweep, run_sweep_case
+
+            return run_sweep(args, log) if args.command == "sweep" else run_sweep_case(args)
         data = execute_run(args.case, args.out, args.overrides, comm, log)
         if comm.rank == 0:
             print(f"{data['case']}: {data['status']} in {data['wall_s']:.2f} s -> {data['out']}/summary.json")

@@ -1,0 +1,72 @@
+"""Per-case overhead of a 20-case sweep of a small case (the bimetal strip, 4 x 5 grid),
+local executor, one case at a time -> benchmarks/results/sweep_overhead.json.
+
+Overhead = the case's process wall time minus its solve time (meshing and solving): the
+interpreter and library start-up, loading the compiled forms from dolfinx's cache, the
+files. The first case of a fresh cache also compiles the forms; the others load them.
+
+    python benchmarks/sweep.py
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from solver.output import atomic_write_json  # noqa: E402
+
+SWEEP = f'''[sweep]
+name = "overhead"
+base = "{(ROOT / "cases" / "validation" / "bimetal_strip.toml").as_posix()}"
+method = "grid"
+set = ["output.fields=false", "output.picture=false"]
+
+[sweep.parameters]
+"geometry.layers[1].thickness" = ["0.2 mm", "0.35 mm", "0.5 mm", "0.65 mm"]
+"load.temperature" = ["-55 degC", "-15 degC", "25 degC", "65 degC", "105 degC"]
+'''
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = Path(tmp) / "overhead.toml"
+        sweep.write_text(SWEEP)
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "solver", "sweep", str(sweep), "-o", f"{tmp}/out"], cwd=ROOT,
+                           capture_output=True, text=True)
+        total = time.perf_counter() - t0
+        if r.returncode != 0:
+            print(r.stderr)
+            return 1
+        with open(f"{tmp}/out/timings.csv") as fh:
+            rows = list(csv.DictReader(fh))
+    process = [float(x["process_s"]) for x in rows]
+    solve = [float(x["solve_s"]) for x in rows]
+    overhead = [p - s for p, s in zip(process, solve)]
+    rec = {
+        "cases": len(rows),
+        "sweep_wall_s": round(total, 3),
+        "per_case_process_s_median": round(statistics.median(process), 4),
+        "per_case_solve_s_median": round(statistics.median(solve), 4),
+        "per_case_overhead_s_median": round(statistics.median(overhead), 4),
+        "per_case_overhead_s_first": round(overhead[0], 4),
+        "per_case_overhead_s_max": round(max(overhead), 4),
+        "sweep_bookkeeping_s_per_case": round((total - sum(process)) / len(rows), 4),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    atomic_write_json(ROOT / "benchmarks" / "results" / "sweep_overhead.json", rec)
+    print(json.dumps(rec))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

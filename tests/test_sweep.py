@@ -1,0 +1,160 @@
+"""Parameter sweeps: expansion (grid, list, Latin hypercube), the local executor, resume
+after SIGKILL, and the SLURM executor against a real single-node SLURM."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from conftest import CASES, MPIRUN, PYTHON, ROOT, sprout
+from slurm_harness import LocalSlurm, available
+
+from solver.schema import CaseError
+from solver.sweep import SweepSpec, expand
+
+GRID = CASES / "sweeps" / "bimetal_grid.toml"
+
+
+def spec(**kw) -> SweepSpec:
+    return SweepSpec.model_validate({"name": "s", "base": "x.toml", **kw})
+
+
+def test_grid_list_and_latin_hypercube_expansion():
+    grid = expand(spec(parameters={"a": ["1 um", "2 um"], "b": [1, 2, 3]}))
+    assert len(grid) == 6 and grid[0].values == {"a": "1 um", "b": 1} and grid[-1].id == "case_0005"
+    assert grid[0].overrides() == ['a="1 um"', "b=1"]
+    paired = expand(spec(method="list", parameters={"a": ["1 um", "2 um"], "b": [1, 2]}))
+    assert [c.values for c in paired] == [{"a": "1 um", "b": 1}, {"a": "2 um", "b": 2}]
+    lhs = spec(method="latin_hypercube", samples=10, seed=7,
+               parameters={"r": {"low": "10 um", "high": "30 um"}, "k": {"low": 0.0, "high": 1.0}})
+    a, b = expand(lhs), expand(lhs)
+    assert [c.values for c in a] == [c.values for c in b]  # the seed fixes the design
+    r = np.array([float(c.values["r"].split()[0]) for c in a])
+    k = np.array([c.values["k"] for c in a])
+    # one sample in each tenth of each range
+    assert sorted(np.floor((r - 10) / 2).astype(int)) == list(range(10))
+    assert sorted(np.floor(k * 10).astype(int)) == list(range(10))
+    assert all(c.values["r"].endswith(" um") for c in a)
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"method": "latin_hypercube", "parameters": {"a": ["1 um"]}}, "ranges"),
+    ({"method": "latin_hypercube", "parameters": {"a": {"low": "1 um", "high": "2 um"}}}, "samples"),
+    ({"method": "list", "parameters": {"a": [1, 2], "b": [1]}}, "same length"),
+    ({"parameters": {}}, "parameters"),
+])
+def test_bad_sweeps_are_refused(bad, words):
+    with pytest.raises(ValueError, match=words):
+        spec(**bad)
+
+
+def test_a_case_the_base_refuses_stops_the_sweep_before_it_runs(tmp_path):
+    sweep = tmp_path / "bad.toml"
+    sweep.write_text(GRID.read_text().replace('base = "../validation/bimetal_strip.toml"',
+                                              f'base = "{(CASES / "validation" / "bimetal_strip.toml").as_posix()}"')
+                     .replace('"load.temperature" = ["25 degC", "-55 degC"]', '"load.temperature" = ["25 degC", 3]'))
+    r = sprout("sweep", sweep, "-o", tmp_path / "out")
+    assert r.returncode == 2 and "case_0001" in r.stderr and "load.temperature" in r.stderr
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(CaseError):
+        from solver.sweep import load_sweep
+
+        load_sweep(tmp_path / "missing.toml")
+
+
+def _rows(path):
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def local_reference(tmp_path_factory):
+    """The grid sweep run here, uninterrupted, two cases at once."""
+    out = tmp_path_factory.mktemp("sweep") / "local"
+    r = sprout("sweep", GRID, "-o", out, "-j", "2")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_local_sweep_collects_every_case(local_reference):
+    rows = _rows(local_reference / "results.csv")
+    assert [r["case"] for r in rows] == ["case_0000", "case_0001", "case_0002", "case_0003"]
+    assert all(r["status"] == "ok" for r in rows)
+    assert rows[0]["geometry.layers[1].thickness"] == "0.25 mm"
+    assert float(rows[0]["geometry.layers[1].thickness [m]"]) == pytest.approx(2.5e-4)
+    assert float(rows[1]["load.temperature [K]"]) == pytest.approx(218.15)
+    # the bimetal bends more the further it cools: the sweep's results follow the parameters
+    k = {(r["geometry.layers[1].thickness"], r["load.temperature"]): float(r["curvature_1_per_m"]) for r in rows}
+    assert abs(k[("0.5 mm", "-55 degC")]) > abs(k[("0.5 mm", "25 degC")])
+    assert (local_reference / "responses.png").exists() and (local_reference / "timings.csv").exists()
+
+
+def test_resume_after_sigkill_gives_the_same_results(tmp_path, local_reference):
+    """Killed with SIGKILL (the sweep and its running case) once two cases are complete,
+    then resumed: the completed cases are skipped, the rest run, and results.csv equals the
+    uninterrupted run's."""
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([PYTHON, "-m", "solver", "sweep", str(GRID), "-o", str(out), "-j", "1"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        done = [p for p in (out / "cases").glob("case_*/summary.json")] if (out / "cases").exists() else []
+        if len(done) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.parent.name for p in (out / "cases").glob("case_*/summary.json")}
+    assert 2 <= len(finished) < 4, finished
+    before = {c: (out / "cases" / c / "summary.json").stat().st_mtime_ns for c in finished}
+    r = sprout("sweep", GRID, "-o", out, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert (out / "results.csv").read_text() == (local_reference / "results.csv").read_text()
+    for c, mtime in before.items():  # skipped, not rerun
+        assert (out / "cases" / c / "summary.json").stat().st_mtime_ns == mtime
+    assert not list((out / "cases").glob(".*.partial-*"))
+
+
+def test_a_finished_sweep_is_not_overwritten(tmp_path, local_reference):
+    r = sprout("sweep", GRID, "-o", local_reference)
+    assert r.returncode == 2 and "--resume" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    if not available():
+        if os.environ.get("SPROUT_REQUIRE_SLURM"):
+            pytest.fail("SLURM (slurm-wlm, munge) is required here but not installed")
+        pytest.skip("SLURM is not installed (.ci/run installs slurm-wlm and munge)")
+    cluster = LocalSlurm(tmp_path_factory.mktemp("slurm")).start()
+    yield cluster
+    cluster.stop()
+
+
+def test_slurm_array_sweep_equals_the_local_one(tmp_path, slurm, local_reference):
+    """One sbatch --array job of 4 tasks, each running its case; the job script is in OUT
+    and results.csv is the local executor's, byte for byte."""
+    out = tmp_path / "slurm"
+    r = subprocess.run([PYTHON, "-m", "solver", "sweep", str(GRID), "-o", str(out), "--executor", "slurm",
+                        "-j", "2"], cwd=ROOT, capture_output=True, text=True, env=slurm.env, timeout=600)
+    assert r.returncode == 0, r.stderr + (out / "sweep.sbatch").read_text() if (out / "sweep.sbatch").exists() \
+        else r.stderr
+    script = (out / "sweep.sbatch").read_text()
+    assert "#SBATCH --array=0,1,2,3%2" in script and "sweep-case" in script
+    assert (out / "results.csv").read_text() == (local_reference / "results.csv").read_text()
+    assert len(list((out / "logs").glob("slurm-*_*.out"))) == 4
+
+
+def test_slurm_script_without_submitting(tmp_path):
+    out = tmp_path / "script"
+    r = sprout("sweep", GRID, "-o", out, "--executor", "slurm", "--no-submit", "--ranks", "2")
+    assert r.returncode == 0, r.stderr
+    script = (out / "sweep.sbatch").read_text()
+    assert "#SBATCH --ntasks=2" in script and "#SBATCH --array=0,1,2,3%1" in script
+    assert not (out / "results.csv").exists()
+    assert MPIRUN  # the tasks run their case under the venv's mpirun (sweep.case_command)
