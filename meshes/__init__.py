@@ -27,10 +27,11 @@ from .csp import ChipSizePackage
 from .external import ExternalMesh
 from .layered import Layer, LayeredPlate
 from .masked_base import MaskedBase
+from .plating_cell import PlatingCell
 from .substrate import BumpedSubstrate
 
 GeometrySpec = Annotated[
-    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, ExternalMesh],
+    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, PlatingCell, ExternalMesh],
     Field(discriminator="type"),
 ]
 
@@ -47,6 +48,7 @@ __all__ = [
     "Layer",
     "LayeredPlate",
     "MaskedBase",
+    "PlatingCell",
     "build_mesh",
     "gmsh_session",
 ]

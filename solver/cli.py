@@ -161,6 +161,14 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
                  r["quality_min"], r["quality_mean"], r["mesh_s"])
         return data
     resolved = resolved_case(case)
+    if case.kind == "plating":
+        from .run_plating import run_plating
+
+        data = run_plating(case, out, comm, log, t0, str(path), resolved)
+        data["out"] = str(out)
+        for key, value in data["results"].items():
+            log.info("  %-32s %.6g", key, value)
+        return data
     if case.kind == "etch":
         from .run_etch import run_etch
 

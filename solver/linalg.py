@@ -379,3 +379,30 @@ def solve_scalar(a, L, u: fem.Function, bcs: list, name: str) -> SolveReport:
         raise SolveError(f"{name}: the direct solve left a true relative residual {residual:.3e} (required 1e-8)",
                          report.as_dict())
     return report
+
+
+def solve_nonlinear_scalar(F, u: fem.Function, bcs: list, name: str, rtol: float = 1e-10,
+                           max_it: int = 50) -> SolveReport:
+    """Newton (PETSc SNES, backtracking line search) with MUMPS for a scalar problem such
+    as a secondary current distribution; a failure raises SolveError with SNES's reason."""
+    prefix = unique_prefix(name)
+    options = {"snes_type": "newtonls", "snes_linesearch_type": "bt", "snes_rtol": rtol, "snes_atol": 1e-14,
+               "snes_stol": 0.0, "snes_max_it": max_it, "ksp_type": "preonly", "pc_type": "lu",
+               "pc_factor_mat_solver_type": "mumps"}
+    t0 = time.perf_counter()
+    problem = fem_petsc.NonlinearProblem(F, u, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options)
+    try:
+        problem.solve()
+    except PETSc.Error as exc:
+        raise SolveError(f"{name}: PETSc failed in the Newton solve (error {exc.ierr})",
+                         {"method": "newton+mumps", "petsc_error": int(exc.ierr)}) from None
+    snes = problem.solver
+    reason, its, fnorm = snes.getConvergedReason(), snes.getIterationNumber(), snes.getFunctionNorm()
+    report = SolveReport(method="newton+mumps", dofs=u.function_space.dofmap.index_map.size_global,
+                         iterations=int(its), residual_rel=float(fnorm), reason=_snes_reason(reason),
+                         solve_s=time.perf_counter() - t0, options={k: str(v) for k, v in options.items()})
+    if reason <= 0:
+        raise SolveError(f"{name}: Newton did not converge: {_snes_reason(reason)} after {its} iterations, "
+                         f"residual norm {fnorm:.3e}", report.as_dict())
+    u.x.scatter_forward()
+    return report

@@ -27,6 +27,10 @@ from meshes.units import (
     Velocity,
     Concentration,
     Diffusivity,
+    Conductivity,
+    Current,
+    CurrentDensity,
+    Voltage,
 )
 
 from .materials import LIBRARY, Material, library_material
@@ -288,9 +292,72 @@ class EtchCase(Strict):
         return 1
 
 
-Case = ThermoelasticCase | GeometryCase | EtchCase
+class ElectrodeSpec(Strict):
+    """Electrode kinetics: ``none`` (primary: no overpotential), ``linear`` (Butler-Volmer
+    linearised at equilibrium), ``butler_volmer``, ``tafel`` (the cathodic branch)."""
+
+    kinetics: Literal["none", "linear", "butler_volmer", "tafel"] = "none"
+    exchange_current_density: CurrentDensity | None = Field(None, gt=0)
+    alpha_a: float = Field(0.5, gt=0, le=1, description="anodic transfer coefficient")
+    alpha_c: float = Field(0.5, gt=0, le=1, description="cathodic transfer coefficient")
+    equilibrium_potential: Voltage = 0.0
+
+    @model_validator(mode="after")
+    def _i0(self):
+        if self.kinetics != "none" and self.exchange_current_density is None:
+            raise ValueError(f"kinetics = {self.kinetics!r} needs exchange_current_density")
+        return self
+
+
+class Electrolyte(Strict):
+    conductivity: Conductivity = Field(gt=0)
+
+
+class Operation(Strict):
+    """Potentiostatic (``cell_voltage``, anode against cathode) or galvanostatic (``current``,
+    the total cathodic current; axisymmetric cells)."""
+
+    cell_voltage: Voltage | None = None
+    current: Current | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.cell_voltage is None) == (self.current is None):
+            raise ValueError("give either cell_voltage (potentiostatic) or current (galvanostatic)")
+        return self
+
+
+class PlatingCase(Strict):
+    """Primary and secondary current distribution in a plating cell."""
+
+    kind: Literal["plating"]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    geometry: GeometrySpec
+    mesh: MeshSettings = MeshSettings()
+    electrolyte: Electrolyte
+    cathode: ElectrodeSpec = ElectrodeSpec()
+    anode: ElectrodeSpec = ElectrodeSpec()
+    operation: Operation
+    temperature: Temperature = Field(298.15, gt=0)
+
+    @model_validator(mode="after")
+    def _cell(self):
+        if self.geometry.type != "plating_cell":
+            raise ValueError(f"a plating case needs geometry.type = 'plating_cell', not {self.geometry.type!r}")
+        if self.operation.current is not None and not self.geometry.axisymmetric:
+            raise ValueError("operation.current: galvanostatic operation needs an axisymmetric cell "
+                             "(a plane cell's current is per unit depth)")
+        return self
+
+    @property
+    def mesh_order(self) -> int:
+        return 2
+
+
+Case = ThermoelasticCase | GeometryCase | EtchCase | PlatingCase
 CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase, "geometry": GeometryCase,
-                                          "etch": EtchCase}
+                                          "etch": EtchCase, "plating": PlatingCase}
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -433,7 +500,7 @@ def check_geometry(geo) -> tuple[list[str], list[str]]:
 def cross_check(case: Case) -> None:
     geo = case.geometry
     regions, boundaries = check_geometry(geo)
-    if isinstance(case, (GeometryCase, EtchCase)):
+    if isinstance(case, (GeometryCase, EtchCase, PlatingCase)):
         return
     for region in regions:
         if region not in case.regions:

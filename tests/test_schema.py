@@ -7,13 +7,25 @@ from conftest import CASES
 
 from solver.schema import CaseError, apply_override, load_case, resolve_materials, validate_case
 
-ALL_CASES = sorted(p for p in CASES.rglob("*.toml"))
+ALL_FILES = sorted(p for p in CASES.rglob("*.toml"))
+SWEEPS = [p for p in ALL_FILES if p.parent.name == "sweeps"]
+ALL_CASES = [p for p in ALL_FILES if p not in SWEEPS]
 
 
 @pytest.mark.parametrize("path", ALL_CASES, ids=[p.stem for p in ALL_CASES])
 def test_every_shipped_case_validates(path):
     case = load_case(path)
     assert case.name
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_every_shipped_sweep_expands_into_valid_cases(path):
+    from solver.sweep import check_cases, expand, load_sweep
+
+    spec, base_case = load_sweep(path)
+    cases = expand(spec)
+    check_cases(base_case, spec, cases)
+    assert cases
 
 
 def base():

@@ -1,0 +1,180 @@
+"""Primary and secondary current distribution in the electrolyte (P2, 2D plane or
+axisymmetric).
+
+    div(kappa grad phi) = 0 in the electrolyte,
+    kappa dphi/dn = i(eta) on an electrode (n out of the electrolyte), eta = V - phi - E_eq,
+    no current through insulators.
+
+Primary (no kinetics): phi = V - E_eq on the electrodes. Secondary: Butler-Volmer, its
+linearisation or Tafel, solved by Newton (PETSc SNES, line search) from the primary
+solution. The cathode is at V = 0, the anode at the cell voltage; galvanostatic operation
+finds the cell voltage that carries the imposed total current (secant iteration on the
+monotone current-voltage curve).
+
+The current through an electrode is the discrete flux of the solution (the residual of the
+equations tested with the electrode's indicator), which stays exact to the discretisation
+even where the current density is singular (the edge of a disk in an insulating plane).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import ufl
+from mpi4py import MPI
+
+import dolfinx.geometry
+from dolfinx import fem
+
+from .electrochem import KINETICS
+from .linalg import SolveError, solve_nonlinear_scalar, solve_scalar
+
+
+@dataclass
+class Electrode:
+    kinetics: str  # none | linear | butler_volmer | tafel
+    exchange_current_density: float = 1.0
+    alpha_a: float = 0.5
+    alpha_c: float = 0.5
+    equilibrium_potential: float = 0.0
+
+
+@dataclass
+class CellSolution:
+    phi: fem.Function
+    cell_voltage: float
+    current: float  # total cathodic current (A; per metre for a plane model), positive when depositing
+    newton_iterations: int = 0
+    info: dict = field(default_factory=dict)
+
+
+class CurrentDistribution:
+    def __init__(self, domain, conductivity: float, cathode: Electrode, anode: Electrode, T: float,
+                 axisymmetric: bool, length_scale: float):
+        self.domain = domain
+        self.kappa = conductivity
+        self.cathode, self.anode = cathode, anode
+        self.T = T
+        msh = domain.mesh
+        self.V = fem.functionspace(msh, ("Lagrange", 2))
+        x = ufl.SpatialCoordinate(msh)
+        self.weight = 2 * math.pi * x[0] if axisymmetric else fem.Constant(msh, 1.0)
+        self.ds = ufl.Measure("ds", domain=msh, subdomain_data=domain.facet_tags)
+        self.dx = ufl.Measure("dx", domain=msh)
+        # scaled by 1 / (kappa L): entries of order one next to unit Dirichlet rows
+        self.scale = 1.0 / (conductivity * length_scale * (length_scale if axisymmetric else 1.0))
+        self.indicator = {name: self._indicator(name) for name in ("cathode", "anode")}
+
+    def _indicator(self, name: str) -> fem.Function:
+        """1 on the electrode's dofs, 0 elsewhere: tests the equations for its current."""
+        chi = fem.Function(self.V)
+        dofs = fem.locate_dofs_topological(self.V, self.domain.tdim - 1, self.domain.facets(name))
+        chi.x.array[dofs] = 1.0
+        chi.x.scatter_forward()
+        return chi
+
+    def _dirichlet(self, V_cell: float) -> list:
+        bcs = []
+        for name, electrode, V in (("cathode", self.cathode, 0.0), ("anode", self.anode, V_cell)):
+            if electrode.kinetics == "none":
+                dofs = fem.locate_dofs_topological(self.V, self.domain.tdim - 1, self.domain.facets(name))
+                bcs.append(fem.dirichletbc(np.float64(V - electrode.equilibrium_potential), dofs, self.V))
+        return bcs
+
+    def _kinetic_terms(self, phi, w, V_cell: float):
+        terms = 0
+        for name, electrode, V in (("cathode", self.cathode, 0.0), ("anode", self.anode, V_cell)):
+            if electrode.kinetics == "none":
+                continue
+            eta = V - phi - electrode.equilibrium_potential
+            i = KINETICS[electrode.kinetics](eta, electrode.exchange_current_density, electrode.alpha_a,
+                                             electrode.alpha_c, self.T, exp=ufl.exp)
+            terms = terms - i * w * self.weight * self.ds(self.domain.boundaries[name])
+        return terms
+
+    def solve(self, V_cell: float, name: str, phi: fem.Function | None = None) -> CellSolution:
+        """The distribution at cell voltage ``V_cell`` (``phi``: a starting guess)."""
+        w = ufl.TestFunction(self.V)
+        bcs = self._dirichlet(V_cell)
+        primary = self.cathode.kinetics == "none" and self.anode.kinetics == "none"
+        out = fem.Function(self.V, name="electrolyte_potential_V")
+        if primary or phi is None:
+            # the primary distribution: the answer, or Newton's start
+            u = ufl.TrialFunction(self.V)
+            bcs0 = bcs if primary else self._dirichlet_all(V_cell)
+            a = self.scale * self.kappa * ufl.inner(ufl.grad(u), ufl.grad(w)) * self.weight * self.dx
+            L = fem.Constant(self.domain.mesh, 0.0) * w * self.dx
+            solve_scalar(fem.form(a), fem.form(L), out, bcs0, name + "_primary")
+        else:
+            out.x.array[:] = phi.x.array
+        its = 0
+        if not primary:
+            F = self.scale * (self.kappa * ufl.inner(ufl.grad(out), ufl.grad(w)) * self.weight * self.dx
+                              + self._kinetic_terms(out, w, V_cell))
+            report = solve_nonlinear_scalar(F, out, bcs, name)
+            its = report.iterations
+        return CellSolution(out, V_cell, self.electrode_current(out, "cathode", V_cell), its)
+
+    def _dirichlet_all(self, V_cell: float) -> list:
+        bcs = []
+        for name, electrode, V in (("cathode", self.cathode, 0.0), ("anode", self.anode, V_cell)):
+            dofs = fem.locate_dofs_topological(self.V, self.domain.tdim - 1, self.domain.facets(name))
+            bcs.append(fem.dirichletbc(np.float64(V - electrode.equilibrium_potential), dofs, self.V))
+        return bcs
+
+    def electrode_current(self, phi: fem.Function, name: str, V_cell: float) -> float:
+        """Current into the electrolyte's boundary ``name`` from the discrete flux, positive
+        when it flows from the electrolyte into the electrode (deposition at a cathode)."""
+        chi = self.indicator[name]
+        # With kinetics the residual's boundary term is the electrode's current itself, so the
+        # volume term equals it at the discrete solution, as it equals the flux without.
+        form = self.kappa * ufl.inner(ufl.grad(phi), ufl.grad(chi)) * self.weight * self.dx
+        value = fem.assemble_scalar(fem.form(form))
+        return -self.domain.comm.allreduce(value, op=MPI.SUM)
+
+    def galvanostatic(self, current: float, name: str, V_guess: float = 0.1, tol: float = 1e-10) -> CellSolution:
+        """The cell voltage that carries ``current`` (secant steps on I(V), bracketed)."""
+        a = self.solve(V_guess, f"{name}_v0")
+        b = self.solve(2 * V_guess, f"{name}_v1", a.phi)
+        for k in range(60):
+            slope = (b.current - a.current) / (b.cell_voltage - a.cell_voltage)
+            if slope == 0 or not math.isfinite(slope):
+                raise SolveError(f"{name}: galvanostatic iteration stalled (flat current-voltage curve)",
+                                 {"cell_voltage_V": b.cell_voltage, "current_A": b.current})
+            V = b.cell_voltage + (current - b.current) / slope
+            a, b = b, self.solve(V, f"{name}_v{k + 2}", b.phi)
+            if abs(b.current - current) <= tol * abs(current):
+                b.info["galvanostatic_iterations"] = k + 1
+                return b
+        raise SolveError(f"{name}: the galvanostatic iteration did not reach the current",
+                         {"cell_voltage_V": b.cell_voltage, "current_A": b.current, "target_A": current})
+
+
+def current_density_at(sol: CellSolution, dist: CurrentDistribution, points: np.ndarray) -> np.ndarray:
+    """kappa grad(phi) at ``points`` (n, 2) in the electrolyte (the current density is its
+    negative), on every rank; take the component along the electrode's outward normal."""
+    msh = dist.domain.mesh
+    phi = sol.phi
+    grad = fem.Expression(ufl.grad(phi), dist.V.element.interpolation_points)
+    W = fem.functionspace(msh, ("Discontinuous Lagrange", 2, (2,)))
+    g = fem.Function(W)
+    g.interpolate(grad)
+    pts = np.zeros((len(points), 3))
+    pts[:, :2] = points
+    tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim)
+    cand = dolfinx.geometry.compute_collisions_points(tree, pts)
+    hit = dolfinx.geometry.compute_colliding_cells(msh, cand, pts)
+    n_owned = msh.topology.index_map(msh.topology.dim).size_local
+    vals = np.zeros((len(points), 2))
+    found = np.zeros(len(points))
+    for i in range(len(points)):
+        cells = [c for c in hit.links(i) if c < n_owned]
+        if cells:
+            vals[i] = g.eval(pts[i], np.array(cells[:1], dtype=np.int32))
+            found[i] = 1
+    comm = msh.comm
+    vals = comm.allreduce(vals, op=MPI.SUM)
+    found = comm.allreduce(found, op=MPI.SUM)
+    return dist.kappa * vals / np.maximum(found, 1)[:, None]

@@ -1,0 +1,133 @@
+"""``sprout run`` of a plating case: the current distribution and what the engineer reads
+off it.
+
+Results: cell voltage, total cathodic current (A; per metre of depth for plane cells),
+cell resistance (primary), mean current density (the total over the cathode's area), the
+cathode's distribution sampled at its facet midpoints (``cathode_current.csv``) with its
+extremes and uniformity (max - min) / (2 mean), and for secondary cells the Wagner number
+kappa R_ct / L. At a singular electrode edge (a disk in an insulating plane, primary) the
+sampled maximum depends on the mesh; the total current does not.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+
+from .current_distribution import CurrentDistribution, Electrode
+from .domain import build_domain
+from .electrochem import charge_transfer_resistance, uniformity, wagner_number
+from .output import Staging, atomic_write_json, summary, write_csv
+
+
+def _electrode(spec) -> Electrode:
+    return Electrode(spec.kinetics, spec.exchange_current_density or 1.0, spec.alpha_a, spec.alpha_c,
+                     spec.equilibrium_potential)
+
+
+def length_scale(geo) -> float:
+    """The cell's characteristic length: disk radius, inner cylinder radius, plate gap."""
+    return geo.gap if geo.shape == "plates" else geo.radius
+
+
+def run_plating(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resolved: dict) -> dict:
+    geo = case.geometry
+    t_mesh = time.perf_counter()
+    domain = build_domain(geo, comm, order=2, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
+    mesh_s = time.perf_counter() - t_mesh
+    L = length_scale(geo)
+    dist = CurrentDistribution(domain, case.electrolyte.conductivity, _electrode(case.cathode),
+                               _electrode(case.anode), case.temperature, geo.axisymmetric, L)
+    t_solve = time.perf_counter()
+    if case.operation.cell_voltage is not None:
+        sol = dist.solve(case.operation.cell_voltage, case.name)
+    else:
+        sol = dist.galvanostatic(case.operation.current, case.name)
+    solve_s = time.perf_counter() - t_solve
+    samples = cathode_samples(dist, sol)
+    unit = "A" if geo.axisymmetric else "A_per_m"
+    results = {"cell_voltage_V": sol.cell_voltage, f"current_{unit}": sol.current}
+    area = cathode_area(dist)
+    results["mean_current_density_A_per_m2"] = sol.current / area
+    if len(samples):
+        results["max_current_density_A_per_m2"] = float(samples[:, 2].max())
+        results["min_current_density_A_per_m2"] = float(samples[:, 2].min())
+        results["uniformity"] = uniformity(samples[:, 2])
+    if dist.cathode.kinetics == "none" and dist.anode.kinetics == "none":
+        results["resistance_ohm" if geo.axisymmetric else "resistance_ohm_m"] = sol.cell_voltage / sol.current
+    elif dist.cathode.kinetics != "none":
+        c = dist.cathode
+        Rct = charge_transfer_resistance(c.exchange_current_density, c.alpha_a, c.alpha_c, case.temperature)
+        results["wagner_number"] = wagner_number(case.electrolyte.conductivity, Rct, L)
+    staging = Staging(out, comm)
+    try:
+        data = None
+        if comm.rank == 0:
+            write_csv(staging.file("cathode_current.csv"), ["x_um", "y_um", "current_density_A_per_m2"],
+                      np.column_stack([samples[:, :2] * 1e6, samples[:, 2:]]) if len(samples) else np.zeros((0, 3)))
+            atomic_write_json(staging.file("case.resolved.json"), resolved)
+            data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
+                           time.perf_counter() - t0, results, None, source=source,
+                           files=["summary.json", "case.resolved.json", "cathode_current.csv"],
+                           solver={"method": "newton+mumps" if sol.newton_iterations else "mumps",
+                                   "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
+                                   "mesh_s": round(mesh_s, 4), **sol.info},
+                           mesh={"cells": domain.info["cells"]})
+            atomic_write_json(staging.file("summary.json"), data)
+        data = comm.bcast(data, root=0)
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    return data
+
+
+def cathode_area(dist: CurrentDistribution) -> float:
+    from dolfinx import fem
+
+    form = fem.form(dist.weight * dist.ds(dist.domain.boundaries["cathode"]))
+    return dist.domain.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+
+def cathode_samples(dist: CurrentDistribution, sol) -> np.ndarray:
+    """(x, y, deposition current density) at the midpoints of the cathode's facets (owned
+    by this rank, gathered on rank 0, ordered along x then y): -kappa grad(phi) . n with n
+    out of the electrolyte, evaluated in the facet's cell."""
+    import dolfinx.mesh
+    import ufl
+    from dolfinx import fem
+
+    domain = dist.domain
+    msh = domain.mesh
+    tdim = domain.tdim
+    msh.topology.create_connectivity(tdim - 1, tdim)
+    msh.topology.create_connectivity(tdim - 1, 0)
+    f2c = msh.topology.connectivity(tdim - 1, tdim)
+    n_facets = msh.topology.index_map(tdim - 1).size_local
+    facets = domain.facets("cathode")
+    facets = facets[facets < n_facets]
+    W = fem.functionspace(msh, ("Discontinuous Lagrange", 1, (2,)))
+    g = fem.Function(W)
+    g.interpolate(fem.Expression(ufl.grad(sol.phi), W.element.interpolation_points))
+    rows = []
+    if len(facets):
+        mids = dolfinx.mesh.compute_midpoints(msh, tdim - 1, facets.astype(np.int32))
+        cells = np.array([f2c.links(f)[0] for f in facets], dtype=np.int32)
+        cmid = dolfinx.mesh.compute_midpoints(msh, tdim, cells)
+        nodes = dolfinx.mesh.entities_to_geometry(msh, tdim - 1, facets.astype(np.int32))
+        for m, c, cm, nd in zip(mids, cells, cmid, nodes):
+            a, b = msh.geometry.x[nd[0]], msh.geometry.x[nd[1]]  # the facet's end vertices
+            t = (b - a)[:2]
+            n = np.array([t[1], -t[0]]) / np.linalg.norm(t)
+            if np.dot(n, (m - cm)[:2]) < 0:
+                n = -n
+            grad = g.eval(m, np.array([c], dtype=np.int32))
+            rows.append([m[0], m[1], float(-dist.kappa * np.dot(grad, n))])  # j . n, j = -kappa grad phi
+    gathered = msh.comm.gather(np.array(rows).reshape(-1, 3), root=0)
+    if msh.comm.rank != 0:
+        return np.zeros((0, 3))
+    out = np.concatenate(gathered)
+    return out[np.lexsort((out[:, 1], out[:, 0]))]
