@@ -22,11 +22,11 @@ from pydantic import Field, model_validator
 
 from .assembly import VOID, Assembly, frustum, lateral_face, slab
 from .base import UM_PER_M, GeometryError, GeometryModel, isclose
-from .substrate import Film
+from .substrate import Film, HoleArray
 from .units import Length
 
 
-class MaskedBase(GeometryModel):
+class MaskedBase(HoleArray, GeometryModel):
     type: Literal["masked_base"]
     dimension: Literal[2, 3] = 3
     holes: tuple[int, int] = (1, 1)
@@ -57,24 +57,6 @@ class MaskedBase(GeometryModel):
         if self.dimension == 2:
             names.append("axis")
         return names + {"none": [], "half": ["sym_x"], "quarter": ["sym_x", "sym_y"]}[self.symmetry]
-
-    @property
-    def edge(self) -> float:
-        return self.margin if self.margin is not None else self.pitch / 2
-
-    def extent(self) -> tuple[float, float]:
-        """Model size (um) in x and y (the cell radius and 0 in 2D)."""
-        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
-        if self.dimension == 2:
-            return m, 0.0
-        return (self.holes[0] - 1) * p + 2 * m, (self.holes[1] - 1) * p + 2 * m
-
-    def hole_centres(self) -> np.ndarray:
-        """Hole centres (um) of the whole array, also those outside a half/quarter model."""
-        if self.dimension == 2:
-            return np.zeros((1, 2))
-        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
-        return np.array([(m + i * p, m + j * p) for i in range(self.holes[0]) for j in range(self.holes[1])])
 
     @property
     def interface_z(self) -> float:

@@ -101,7 +101,32 @@ class Electrolyte(GeometryModel):
     height: Length = Field(gt=0, description="above the film: the diffusion (Nernst) layer")
 
 
-class BumpedSubstrate(GeometryModel):
+class HoleArray:
+    """The layout of an array of holes at ``pitch``, ``margin`` from the outer hole centres to
+    the model edge (default pitch / 2); in 2D one hole on the axis in a cell of radius
+    ``margin``. Shared by the substrate and the masked base before the etch."""
+
+    @property
+    def edge(self) -> float:
+        """Outer hole centres to the model edge (m); the cell radius in 2D."""
+        return self.margin if self.margin is not None else self.pitch / 2
+
+    def extent(self) -> tuple[float, float]:
+        """Model size (um) in x and y (the cell radius and 0 in 2D)."""
+        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
+        if self.dimension == 2:
+            return m, 0.0
+        return (self.holes[0] - 1) * p + 2 * m, (self.holes[1] - 1) * p + 2 * m
+
+    def hole_centres(self) -> np.ndarray:
+        """Hole centres (um) of the whole array, also those outside a half/quarter model."""
+        if self.dimension == 2:
+            return np.zeros((1, 2))
+        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
+        return np.array([(m + i * p, m + j * p) for i in range(self.holes[0]) for j in range(self.holes[1])])
+
+
+class BumpedSubstrate(HoleArray, GeometryModel):
     type: Literal["substrate"]
     dimension: Literal[2, 3] = 3
     stage: Literal["etched", "barrier", "filled", "capped", "wired", "final"] = "etched"
@@ -167,23 +192,7 @@ class BumpedSubstrate(GeometryModel):
         names += {"none": [], "half": ["sym_x"], "quarter": ["sym_x", "sym_y"]}[self.symmetry]
         return names
 
-    # -- layout (micrometres) ----------------------------------------------------------------
-    @property
-    def edge(self) -> float:
-        """Outer hole centres to the model edge (m); the cell radius in 2D."""
-        return self.margin if self.margin is not None else self.pitch / 2
-
-    def extent(self) -> tuple[float, float]:
-        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
-        if self.dimension == 2:
-            return m, 0.0
-        return (self.holes[0] - 1) * p + 2 * m, (self.holes[1] - 1) * p + 2 * m
-
-    def hole_centres(self) -> np.ndarray:
-        if self.dimension == 2:
-            return np.zeros((1, 2))
-        p, m = self.pitch * UM_PER_M, self.edge * UM_PER_M
-        return np.array([(m + i * p, m + j * p) for i in range(self.holes[0]) for j in range(self.holes[1])])
+    # -- layout: HoleArray (micrometres) -------------------------------------------------------
 
     @property
     def depth(self) -> float:

@@ -14,7 +14,7 @@ from mpi4py import MPI
 import meshes
 from meshes.base import UM_PER_M
 
-from .output import Staging, atomic_write_json, summary
+from .output import Staging, atomic_write_json, summary, write_from_root
 from .schema import CaseError
 
 EXPORT_FORMATS = {"vtu": "vtu", "xdmf": "xdmf", "inp": "abaqus", "msh": "gmsh", "med": "med", "vtk": "vtk"}
@@ -190,37 +190,24 @@ def run_geometry(case, out: Path, comm: MPI.Comm, t0: float, source: str) -> dic
     """``sprout run`` of a geometry case: the mesh files plus summary.json."""
     from .schema import resolved_case
 
-    staging = Staging(out, comm)
-    data = None
-    error = None
-    try:
-        if comm.rank == 0:
-            try:
-                info = mesh_report(case, staging)
-                m = info[f"measure_per_region_m{info['dimension']}"]
-                unit, scale = ("mm3", 1e9) if info["dimension"] == 3 else ("mm2", 1e6)
-                results = {"cells": info["cells_total"], "nodes": info["nodes"],
-                           "quality_min": info["quality_min"], "quality_mean": info["quality_mean"],
-                           "mesh_s": info["mesh_s"]}
-                for name, n in info["cells_per_region"].items():
-                    results[f"cells_{name}"] = n
-                kind = "volume" if info["dimension"] == 3 else "area"
-                for name, v in m.items():
-                    results[f"{kind}_{name}_{unit}"] = v * scale
-                atomic_write_json(staging.file("case.resolved.json"), resolved_case(case))
-                data = summary(case.name, case.kind, "ok", comm.size, 0, time.perf_counter() - t0, results,
-                               source=source, files=info["files"] + ["summary.json", "case.resolved.json"],
-                               mesh={k: info[k] for k in ("cells_total", "cells_per_region", "nodes", "quality_min",
-                                                          "quality_mean", "regions", "boundaries")})
-                atomic_write_json(staging.file("summary.json"), data)
-            except Exception as exc:
-                error = exc
-        error = comm.bcast(error, root=0)
-        if error is not None:
-            raise error
-        data = comm.bcast(data, root=0)
-        staging.commit()
-    except BaseException:
-        staging.discard()
-        raise
-    return data
+    def write(staging) -> dict:
+        info = mesh_report(case, staging)
+        m = info[f"measure_per_region_m{info['dimension']}"]
+        unit, scale = ("mm3", 1e9) if info["dimension"] == 3 else ("mm2", 1e6)
+        results = {"cells": info["cells_total"], "nodes": info["nodes"],
+                   "quality_min": info["quality_min"], "quality_mean": info["quality_mean"],
+                   "mesh_s": info["mesh_s"]}
+        for name, n in info["cells_per_region"].items():
+            results[f"cells_{name}"] = n
+        kind = "volume" if info["dimension"] == 3 else "area"
+        for name, v in m.items():
+            results[f"{kind}_{name}_{unit}"] = v * scale
+        atomic_write_json(staging.file("case.resolved.json"), resolved_case(case))
+        data = summary(case.name, case.kind, "ok", comm.size, 0, time.perf_counter() - t0, results,
+                       source=source, files=info["files"] + ["summary.json", "case.resolved.json"],
+                       mesh={k: info[k] for k in ("cells_total", "cells_per_region", "nodes", "quality_min",
+                                                  "quality_mean", "regions", "boundaries")})
+        atomic_write_json(staging.file("summary.json"), data)
+        return data
+
+    return write_from_root(out, comm, write)

@@ -117,6 +117,29 @@ class Staging:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+def write_from_root(out: Path, comm: MPI.Comm, write) -> dict:
+    """Build the output folder on rank 0: ``write(staging)`` writes the files and returns
+    the summary. An error there is raised on every rank (none waits for rank 0 forever) and
+    nothing is left half-written in ``out``."""
+    staging = Staging(out, comm)
+    try:
+        data, error = None, None
+        if comm.rank == 0:
+            try:
+                data = write(staging)
+            except Exception as exc:
+                error = exc
+        error = comm.bcast(error, root=0)
+        if error is not None:
+            raise error
+        data = comm.bcast(data, root=0)
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    return data
+
+
 def versions() -> dict[str, str]:
     import dolfinx
     import gmsh

@@ -23,7 +23,7 @@ from dolfinx import fem
 from .domain import Domain, build_domain
 from .etch_front import Front, GhostExchange, Graph, arrival_distance, distance_to_simplices
 from .etch_measure import etched_measure, front_points
-from .output import Staging, atomic_write_json, atomic_write_text, summary, write_csv
+from .output import atomic_write_json, atomic_write_text, summary, write_csv, write_from_root
 
 UM = 1e6
 
@@ -245,17 +245,8 @@ def profile(P: np.ndarray, geo, level: float, bins: int = 72) -> np.ndarray:
 def run_etch(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resolved: dict) -> dict:
     runner = _reaction_limited if case.etch.model == "reaction_limited" else _mixed
     history, profiles, extra = runner(case, comm, log)
-    staging = Staging(out, comm)
-    try:
-        data = None
-        if comm.rank == 0:
-            data = _write(case, history, profiles, extra, staging, t0, source, resolved, comm.size)
-        data = comm.bcast(data, root=0)
-        staging.commit()
-    except BaseException:
-        staging.discard()
-        raise
-    return data
+    return write_from_root(out, comm, lambda staging: _write(case, history, profiles, extra, staging, t0, source,
+                                                             resolved, comm.size))
 
 
 def _reaction_limited(case, comm, log):

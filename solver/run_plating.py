@@ -20,7 +20,7 @@ from mpi4py import MPI
 from .current_distribution import CurrentDistribution, Electrode
 from .domain import build_domain
 from .electrochem import charge_transfer_resistance, uniformity, wagner_number
-from .output import Staging, atomic_write_json, summary, write_csv
+from .output import atomic_write_json, summary, write_csv, write_from_root
 
 
 def _electrode(spec) -> Electrode:
@@ -62,27 +62,21 @@ def run_plating(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
         c = dist.cathode
         Rct = charge_transfer_resistance(c.exchange_current_density, c.alpha_a, c.alpha_c, case.temperature)
         results["wagner_number"] = wagner_number(case.electrolyte.conductivity, Rct, L)
-    staging = Staging(out, comm)
-    try:
-        data = None
-        if comm.rank == 0:
-            write_csv(staging.file("cathode_current.csv"), ["x_um", "y_um", "current_density_A_per_m2"],
-                      np.column_stack([samples[:, :2] * 1e6, samples[:, 2:]]) if len(samples) else np.zeros((0, 3)))
-            atomic_write_json(staging.file("case.resolved.json"), resolved)
-            data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
-                           time.perf_counter() - t0, results, None, source=source,
-                           files=["summary.json", "case.resolved.json", "cathode_current.csv"],
-                           solver={"method": "newton+mumps" if sol.newton_iterations else "mumps",
-                                   "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
-                                   "mesh_s": round(mesh_s, 4), **sol.info},
-                           mesh={"cells": domain.info["cells"]})
-            atomic_write_json(staging.file("summary.json"), data)
-        data = comm.bcast(data, root=0)
-        staging.commit()
-    except BaseException:
-        staging.discard()
-        raise
-    return data
+    def write(staging) -> dict:
+        write_csv(staging.file("cathode_current.csv"), ["x_um", "y_um", "current_density_A_per_m2"],
+                  np.column_stack([samples[:, :2] * 1e6, samples[:, 2:]]) if len(samples) else np.zeros((0, 3)))
+        atomic_write_json(staging.file("case.resolved.json"), resolved)
+        data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
+                       time.perf_counter() - t0, results, None, source=source,
+                       files=["summary.json", "case.resolved.json", "cathode_current.csv"],
+                       solver={"method": "newton+mumps" if sol.newton_iterations else "mumps",
+                               "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
+                               "mesh_s": round(mesh_s, 4), **sol.info},
+                       mesh={"cells": domain.info["cells"]})
+        atomic_write_json(staging.file("summary.json"), data)
+        return data
+
+    return write_from_root(out, comm, write)
 
 
 def cathode_area(dist: CurrentDistribution) -> float:
