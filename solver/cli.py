@@ -79,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(json_schema(), indent=2))
             return EXIT_OK
         if args.command == "check":
+            if _is_sweep(args.case):
+                from .sweep import check_cases, expand, load_sweep
+
+                spec, base = load_sweep(args.case)
+                cases = expand(spec)
+                check_cases(base, spec, cases)
+                if comm.rank == 0:
+                    print(f"ok: sweep {spec.name} ({spec.method}): {len(cases)} valid cases of {base.name}")
+                return EXIT_OK
             case = load_case(args.case, args.overrides)
             if comm.rank == 0:
                 print(describe(case))
@@ -125,6 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _is_sweep(path) -> bool:
+    import tomllib
+
+    try:
+        return "sweep" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # load_case reports the problem
+
+
 def describe(case) -> str:
     geo = case.geometry
     extra = ""
@@ -133,6 +151,17 @@ def describe(case) -> str:
     if case.kind == "geometry":
         return (f"ok: {case.name} (geometry, {geo.type} {geo.dimension}D){extra}; regions: "
                 f"{', '.join(geo.region_names())}; boundaries: {', '.join(geo.boundary_names())}")
+    if case.kind == "etch":
+        e = case.etch
+        how = f"rate {e.rate * 6e7:.4g} um/min" if e.model == "reaction_limited" else (
+            f"Da {e.etchant.rate_constant * e.etchant.stagnant_layer / e.etchant.diffusivity:.3g}")
+        return (f"ok: {case.name} (etch, {e.model}, {geo.type} {geo.dimension}D, {how}, "
+                f"{len(e.times)} times to {e.times[-1] / 60:.4g} min)")
+    if case.kind == "plating":
+        op = case.operation
+        how = f"{op.cell_voltage:.4g} V" if op.cell_voltage is not None else f"{op.current:.4g} A"
+        return (f"ok: {case.name} (plating, {geo.shape} cell, cathode {case.cathode.kinetics}, "
+                f"anode {case.anode.kinetics}, {how})")
     regions = ", ".join(f"{r}={m}" for r, m in case.regions.items())
     return (f"ok: {case.name} ({case.kind}, {geo.type} {geo.dimension}D, {case.model.formulation}, "
             f"P{case.model.degree}){extra}; regions: {regions}")

@@ -179,3 +179,28 @@ def test_two_ranks_agree_with_one(case, overrides, tmp_path):
         assert abs(v1 - v2) <= 1e-8 * max(abs(v1), scale[unit(key)]), (key, v1, v2)
         compared += 1
     assert compared >= 1
+
+
+EVERY_KIND = [CASES / "etch" / "isotropic_hole.toml", CASES / "etch" / "diffusion_limited_hole.toml",
+              CASES / "plating" / "newman_disk.toml", CASES / "sweeps" / "bimetal_grid.toml",
+              CASES / "geometry" / "csp_diced.toml"]
+
+
+@pytest.mark.parametrize("path", EVERY_KIND, ids=lambda p: p.stem)
+def test_check_describes_every_kind(path):
+    """``sprout check`` answers for every kind of file: etch, plating, sweep, geometry."""
+    r = sprout("check", path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ok: ")
+
+
+@pytest.mark.parametrize("override, words", [
+    ("cathode.kinetics=butler_volmer", "exchange_current_density"),
+    ("operation.current=1 A", "either cell_voltage"),
+    ("electrolyte.conductivity=-1 S/m", "electrolyte.conductivity"),
+    ("cathode.alpha_c=1.5", "cathode.alpha_c"),
+])
+def test_bad_plating_input_names_the_field(tmp_path, override, words):
+    r = sprout("run", CASES / "plating" / "newman_disk.toml", "-o", tmp_path / "x", "--set", override)
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "x").exists()
