@@ -584,7 +584,7 @@ def json_schema() -> dict:
     """One schema for every case kind, selected by ``kind``."""
     from pydantic import TypeAdapter
 
-    adapter = TypeAdapter(Annotated[Union[ThermoelasticCase, GeometryCase], Field(discriminator="kind")])
+    adapter = TypeAdapter(Annotated[Union[tuple(CASE_KINDS.values())], Field(discriminator="kind")])
     return adapter.json_schema()
 
 
