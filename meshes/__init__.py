@@ -28,10 +28,12 @@ from .external import ExternalMesh
 from .layered import Layer, LayeredPlate
 from .masked_base import MaskedBase
 from .plating_cell import PlatingCell
+from .wafer import Wafer
 from .substrate import BumpedSubstrate
 
 GeometrySpec = Annotated[
-    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, PlatingCell, ExternalMesh],
+    Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, PlatingCell, Wafer,
+          ExternalMesh],
     Field(discriminator="type"),
 ]
 
@@ -49,6 +51,7 @@ __all__ = [
     "LayeredPlate",
     "MaskedBase",
     "PlatingCell",
+    "Wafer",
     "build_mesh",
     "gmsh_session",
 ]

@@ -157,6 +157,9 @@ def describe(case) -> str:
             f"Da {e.etchant.rate_constant * e.etchant.stagnant_layer / e.etchant.diffusivity:.3g}")
         return (f"ok: {case.name} (etch, {e.model}, {geo.type} {geo.dimension}D, {how}, "
                 f"{len(e.times)} times to {e.times[-1] / 60:.4g} min)")
+    if case.kind == "seed_layer":
+        return (f"ok: {case.name} (seed_layer, wafer radius {geo.radius * 1e3:.4g} mm, seed "
+                f"{case.seed.thickness * 1e9:.4g} nm {case.seed.metal}, cathode {case.cathode.kinetics})")
     if case.kind == "plating":
         op = case.operation
         how = f"{op.cell_voltage:.4g} V" if op.cell_voltage is not None else f"{op.current:.4g} A"
@@ -190,6 +193,14 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
                  r["quality_min"], r["quality_mean"], r["mesh_s"])
         return data
     resolved = resolved_case(case)
+    if case.kind == "seed_layer":
+        from .run_seed_layer import run_seed_layer
+
+        data = run_seed_layer(case, out, comm, log, t0, str(path), resolved)
+        data["out"] = str(out)
+        for key, value in data["results"].items():
+            log.info("  %-32s %.6g", key, value)
+        return data
     if case.kind == "plating":
         from .run_plating import run_plating
 

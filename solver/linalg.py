@@ -382,12 +382,12 @@ def solve_scalar(a, L, u: fem.Function, bcs: list, name: str) -> SolveReport:
 
 
 def solve_nonlinear_scalar(F, u: fem.Function, bcs: list, name: str, rtol: float = 1e-10,
-                           max_it: int = 50) -> SolveReport:
+                           max_it: int = 50, atol: float = 1e-14, stol: float = 0.0) -> SolveReport:
     """Newton (PETSc SNES, backtracking line search) with MUMPS for a scalar problem such
     as a secondary current distribution; a failure raises SolveError with SNES's reason."""
     prefix = unique_prefix(name)
-    options = {"snes_type": "newtonls", "snes_linesearch_type": "bt", "snes_rtol": rtol, "snes_atol": 1e-14,
-               "snes_stol": 0.0, "snes_max_it": max_it, "ksp_type": "preonly", "pc_type": "lu",
+    options = {"snes_type": "newtonls", "snes_linesearch_type": "bt", "snes_rtol": rtol, "snes_atol": atol,
+               "snes_stol": stol, "snes_max_it": max_it, "ksp_type": "preonly", "pc_type": "lu",
                "pc_factor_mat_solver_type": "mumps"}
     t0 = time.perf_counter()
     problem = fem_petsc.NonlinearProblem(F, u, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options)

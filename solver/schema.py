@@ -355,9 +355,58 @@ class PlatingCase(Strict):
         return 2
 
 
-Case = ThermoelasticCase | GeometryCase | EtchCase | PlatingCase
+class SeedFilm(Strict):
+    thickness: Length = Field(gt=0)
+    metal: str = Field("Cu", description="library material of the seed (its resistivity)")
+    resistivity: Resistivity | None = Field(None, gt=0, description="overrides the metal's")
+
+
+class SeedOperation(Strict):
+    contact_overpotential: Voltage = Field(description="seed potential at the contact ring against the "
+                                                       "electrolyte, less E_eq (negative plates)")
+
+
+class Growth(Strict):
+    time: Time = Field(0.0, ge=0, description="plating time (0: the distribution only)")
+    steps: int = Field(10, ge=1, le=100000)
+    deposit: str = Field("Cu_plated", description="library material deposited")
+    efficiency: float = Field(1.0, gt=0, le=1, description="current efficiency")
+
+
+class SeedLayerCase(Strict):
+    """The terminal effect on a wafer: seed film fed at the rim, electrolyte at uniform
+    potential; the deposit thickness map over time."""
+
+    kind: Literal["seed_layer"]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    geometry: GeometrySpec
+    mesh: MeshSettings = MeshSettings()
+    seed: SeedFilm
+    cathode: ElectrodeSpec
+    operation: SeedOperation
+    growth: Growth = Growth()
+    temperature: Temperature = Field(298.15, gt=0)
+
+    @model_validator(mode="after")
+    def _wafer(self):
+        if self.geometry.type != "wafer":
+            raise ValueError(f"a seed_layer case needs geometry.type = 'wafer', not {self.geometry.type!r}")
+        if self.cathode.kinetics == "none":
+            raise ValueError("cathode.kinetics: the terminal effect needs kinetics (linear, butler_volmer, tafel)")
+        for field, name in (("seed.metal", self.seed.metal), ("growth.deposit", self.growth.deposit)):
+            if name not in LIBRARY:
+                raise ValueError(f"{field}: unknown material {name!r} ({', '.join(LIBRARY)})")
+        return self
+
+    @property
+    def mesh_order(self) -> int:
+        return 1
+
+
+Case = ThermoelasticCase | GeometryCase | EtchCase | PlatingCase | SeedLayerCase
 CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase, "geometry": GeometryCase,
-                                          "etch": EtchCase, "plating": PlatingCase}
+                                          "etch": EtchCase, "plating": PlatingCase, "seed_layer": SeedLayerCase}
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -500,7 +549,7 @@ def check_geometry(geo) -> tuple[list[str], list[str]]:
 def cross_check(case: Case) -> None:
     geo = case.geometry
     regions, boundaries = check_geometry(geo)
-    if isinstance(case, (GeometryCase, EtchCase, PlatingCase)):
+    if isinstance(case, (GeometryCase, EtchCase, PlatingCase, SeedLayerCase)):
         return
     for region in regions:
         if region not in case.regions:
