@@ -34,7 +34,7 @@ def test_schema_is_json_schema_with_units():
     r = sprout("schema")
     assert r.returncode == 0
     schema = json.loads(r.stdout)
-    assert set(schema["discriminator"]["mapping"]) == {"thermoelastic", "geometry", "etch", "plating"}
+    assert set(schema["discriminator"]["mapping"]) == {"thermoelastic", "geometry", "etch", "plating", "seed_layer"}
     assert "geometry" in schema["$defs"]["ThermoelasticCase"]["properties"]
     text = json.dumps(schema)
     assert "length with its unit" in text and "additionalProperties" in text
@@ -182,7 +182,8 @@ def test_two_ranks_agree_with_one(case, overrides, tmp_path):
 
 
 EVERY_KIND = [CASES / "etch" / "isotropic_hole.toml", CASES / "etch" / "diffusion_limited_hole.toml",
-              CASES / "plating" / "newman_disk.toml", CASES / "sweeps" / "bimetal_grid.toml",
+              CASES / "plating" / "newman_disk.toml", CASES / "plating" / "wafer_terminal_effect.toml",
+              CASES / "sweeps" / "bimetal_grid.toml",
               CASES / "geometry" / "csp_diced.toml"]
 
 
