@@ -59,9 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--resume", action="store_true", help="skip the cases whose summary is complete")
     sw.add_argument("--no-submit", action="store_true",
                     help="slurm: write OUT/sweep.sbatch and stop (submit it by hand, then --resume to collect)")
+    sw.add_argument("--isolated", action="store_true",
+                    help="local: one process per case (default: long-lived workers for one-rank cases)")
     case = sub.add_parser("sweep-case", help="run one case of a prepared sweep (what a SLURM task runs)")
     case.add_argument("out", metavar="OUT")
     case.add_argument("index", type=int, metavar="INDEX")
+    worker = sub.add_parser("sweep-worker", help="run the cases of a prepared sweep named on stdin (internal)")
+    worker.add_argument("out", metavar="OUT")
     return p
 
 
@@ -94,9 +98,13 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "mesh":
             return run_mesh(args, comm, log)
-        if args.command in ("sweep", "sweep-case"):
+        if args.command in ("sweep", "sweep-case", "sweep-worker"):
             from .sweep_cli import run_sweep, run_sweep_case
 
+            if args.command == "sweep-worker":
+                from .executors import worker_loop
+
+                return worker_loop(args.out)
             return run_sweep(args, log) if args.command == "sweep" else run_sweep_case(args)
         data = execute_run(args.case, args.out, args.overrides, comm, log)
         if comm.rank == 0:

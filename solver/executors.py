@@ -1,14 +1,19 @@
 """Where sweep cases run: here (N cases at once, each on k MPI ranks) or on a SLURM cluster
 (one ``sbatch --array`` job, each array task running its case with MPI).
 
-Both run exactly the same command per case (``sweep.case_command``); SLURM tasks reach it
-through ``sprout sweep-case OUT INDEX``. The SLURM job script is written to
-``OUT/sweep.sbatch`` whether or not it is submitted, for the user to read or submit.
+Cases on k > 1 ranks, SLURM tasks (through ``sprout sweep-case OUT INDEX``) and
+``--isolated`` local runs start one ``sprout run`` process per case
+(``sweep.case_command``). Local one-rank cases go to long-lived workers (``sprout
+sweep-worker OUT``, one per job slot) that run case after case in-process: Python, dolfinx
+and the compiled forms are loaded once per worker, not once per case. A worker that dies
+takes only its current case with it (recorded as failed) and is replaced. The SLURM job
+script is written to ``OUT/sweep.sbatch`` whether or not it is submitted.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import shlex
 import subprocess
 import sys
@@ -38,21 +43,114 @@ def run_one(out: Path, index: int) -> int:
     return r.returncode
 
 
-def run_local(out: Path, indices: list[int], jobs: int, progress=None) -> None:
+def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated: bool = False) -> None:
     """Run the cases ``jobs`` at a time; results.csv is rebuilt after each one finishes."""
     lock = threading.Lock()
     data = read_manifest(out)
+    pending = queue.Queue()
+    for i in indices:
+        pending.put(i)
+    use_workers = data["ranks"] == 1 and not isolated
 
-    def task(i):
-        code = run_one(out, i)
+    def finished(i, code):
         with lock:
             collect(out)
             if progress:
                 progress(data["cases"][i]["id"], case_status(out, data["cases"][i]["id"]), code)
 
+    def slot():
+        worker = Worker(out) if use_workers else None
+        try:
+            while True:
+                try:
+                    i = pending.get_nowait()
+                except queue.Empty:
+                    return
+                if worker is None:
+                    code = run_one(out, i)
+                else:
+                    code = worker.run(i)
+                    if code is None:  # the worker died with the case
+                        code = -1
+                        atomic_write_json(Path(out) / "logs" / f"{data['cases'][i]['id']}.json",
+                                          {"process_s": float("nan"), "exit_code": code})
+                        worker = Worker(out)
+                finished(i, code)
+        finally:
+            if worker is not None:
+                worker.close()
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for f in [pool.submit(task, i) for i in indices]:
+        for f in [pool.submit(slot) for _ in range(max(1, min(jobs, len(indices))))]:
             f.result()
+
+
+class Worker:
+    """A ``sprout sweep-worker`` process: it reads case indices on stdin and answers
+    ``done INDEX EXIT_CODE`` on stdout when the case has been written."""
+
+    def __init__(self, out: Path):
+        self.proc = subprocess.Popen([PYTHON, "-m", "solver", "sweep-worker", str(out)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=os.getcwd())
+
+    def run(self, index: int) -> int | None:
+        try:
+            self.proc.stdin.write(f"{index}\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            return None
+        parts = line.split()
+        if len(parts) != 3 or parts[0] != "done":
+            self.proc.kill()
+            return None
+        return int(parts[2])
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+def worker_loop(out: Path) -> int:
+    """The worker's side: each index read from stdin runs in this process, its log going to
+    OUT/logs/<id>.log, its timing to OUT/logs/<id>.json."""
+    import contextlib
+    import logging
+
+    from .cli import main as sprout_main
+    from .sweep import SweepCase
+
+    out = Path(out)
+    data = read_manifest(out)
+    answer = sys.stdout
+    log = logging.getLogger("sprout")
+    for line in sys.stdin:
+        i = int(line)
+        case = data["cases"][i]
+        argv = ["run", data["base"], "-o", str(out / "cases" / case["id"])]
+        for item in data["set"] + SweepCase(case["id"], case["values"]).overrides():
+            argv += ["--set", item]
+        t0 = time.perf_counter()
+        with open(out / "logs" / f"{case['id']}.log", "w") as fh:
+            streams = [(h, h.stream) for h in log.handlers if isinstance(h, logging.StreamHandler)]
+            for h, _ in streams:
+                h.setStream(fh)
+            try:
+                with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+                    code = sprout_main(argv)
+            except SystemExit as exc:  # argparse
+                code = int(exc.code or 0)
+            finally:
+                for h, stream in streams:
+                    h.setStream(stream)
+        atomic_write_json(out / "logs" / f"{case['id']}.json",
+                          {"process_s": round(time.perf_counter() - t0, 4), "exit_code": code, "in_worker": True})
+        answer.write(f"done {i} {code}\n")
+        answer.flush()
+    return 0
 
 
 def slurm_script(out: Path, indices: list[int], jobs: int, ranks: int, name: str) -> Path:

@@ -213,8 +213,9 @@ def case_status(out: Path, case_id: str) -> str:
 
 def collect(out: Path) -> tuple[list[str], list[dict]]:
     """results.csv from every case's summary: id, status, the parameters (as given and in SI
-    units), then every result; timings.csv: each case's process, in-run and solve seconds
-    (kept apart, so that results.csv depends on the inputs only). Both written atomically. Returns the
+    units), then every result; timings.csv: each case's seconds in its worker or process,
+    in the run itself and in meshing and solving (kept apart, so that results.csv depends on
+    the inputs only). Both written atomically. Returns the
     results' (header, rows)."""
     from meshes.units import ureg
 

@@ -54,7 +54,7 @@ def run_sweep(args, log) -> int:
                 note = status if code == 0 else f"{status} (exit {code}, see logs/{case_id}.log)"
                 log.info("  %s: %s", case_id, note)
 
-            run_local(out, todo, args.jobs, progress)
+            run_local(out, todo, args.jobs, progress, isolated=args.isolated)
         else:
             job = run_slurm(out, todo, args.jobs, args.ranks, spec.name, submit=not args.no_submit)
             if job is None:
