@@ -158,3 +158,14 @@ def test_slurm_script_without_submitting(tmp_path):
     assert "#SBATCH --ntasks=2" in script and "#SBATCH --array=0,1,2,3%1" in script
     assert not (out / "results.csv").exists()
     assert MPIRUN  # the tasks run their case under the venv's mpirun (sweep.case_command)
+
+
+def test_isolated_processes_give_the_workers_results(tmp_path, local_reference):
+    """--isolated (one process per case) and the in-process workers write the same
+    results.csv: the workers carry no state from case to case that changes a result."""
+    out = tmp_path / "isolated"
+    r = sprout("sweep", GRID, "-o", out, "-j", "2", "--isolated")
+    assert r.returncode == 0, r.stderr
+    assert (out / "results.csv").read_text() == (local_reference / "results.csv").read_text()
+    assert "in_worker" in (local_reference / "logs" / "case_0000.json").read_text()
+    assert "in_worker" not in (out / "logs" / "case_0000.json").read_text()
