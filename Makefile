@@ -44,6 +44,8 @@ test-mpi: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/meshing.py
 	$(PY) benchmarks/run.py --ranks $(NP)
+	$(PY) benchmarks/etch.py
+	$(PY) benchmarks/sweep.py
 
 clean:
 	rm -rf results .pytest_cache
