@@ -39,6 +39,8 @@ def run_plating(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
     domain = build_domain(geo, comm, order=2, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
     mesh_s = time.perf_counter() - t_mesh
     L = length_scale(geo)
+    if case.electrolyte.tertiary:
+        return _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s)
     dist = CurrentDistribution(domain, case.electrolyte.conductivity, _electrode(case.cathode),
                                _electrode(case.anode), case.temperature, geo.axisymmetric, L)
     t_solve = time.perf_counter()
@@ -125,3 +127,48 @@ def cathode_samples(dist: CurrentDistribution, sol) -> np.ndarray:
         return np.zeros((0, 3))
     out = np.concatenate(gathered)
     return out[np.lexsort((out[:, 1], out[:, 0]))]
+
+
+def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict:
+    from .tertiary import TertiaryDistribution
+
+    geo, el = case.geometry, case.electrolyte
+    dist = TertiaryDistribution(domain, el.conductivity, el.diffusivity, el.bulk_concentration, el.valence,
+                                _electrode(case.cathode), case.anode.equilibrium_potential, case.temperature,
+                                geo.axisymmetric, length_scale(geo))
+    t_solve = time.perf_counter()
+    out_state = dist.solve(case.operation.cell_voltage, case.name, case.operation.continuation_steps)
+    solve_s = time.perf_counter() - t_solve
+    unit = "A" if geo.axisymmetric else "A_per_m"
+    area = _area(domain, dist.weight, dist.ds)
+    mean = out_state["current"] / area
+    results = {"cell_voltage_V": case.operation.cell_voltage, f"current_{unit}": out_state["current"],
+               "mean_current_density_A_per_m2": mean,
+               "min_surface_concentration_mol_per_m3": out_state["surface_concentration"],
+               "surface_over_bulk_concentration": out_state["surface_concentration"] / el.bulk_concentration}
+    if geo.shape == "plates":
+        limit = dist.limiting_current_density(geo.gap)
+        results["limiting_current_density_A_per_m2"] = limit
+        results["current_over_limiting"] = mean / limit
+
+    def write(staging) -> dict:
+        atomic_write_json(staging.file("case.resolved.json"), resolved)
+        data = summary(case.name, case.kind, "ok", comm.size, dist.W.dofmap.index_map.size_global * 2,
+                       time.perf_counter() - t0, results, None, source=source,
+                       files=["summary.json", "case.resolved.json"],
+                       solver={"method": "newton+mumps (monolithic potential and concentration)",
+                               "newton_iterations": out_state["newton_iterations"],
+                               "continuation_steps": case.operation.continuation_steps,
+                               "solve_s": round(solve_s, 4), "mesh_s": round(mesh_s, 4)},
+                       mesh={"cells": domain.info["cells"]})
+        atomic_write_json(staging.file("summary.json"), data)
+        return data
+
+    return write_from_root(out, comm, write)
+
+
+def _area(domain, weight, ds) -> float:
+    from dolfinx import fem
+
+    form = fem.form(weight * ds(domain.boundaries["cathode"]))
+    return domain.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)

@@ -310,7 +310,24 @@ class ElectrodeSpec(Strict):
 
 
 class Electrolyte(Strict):
+    """``conductivity`` alone: primary/secondary. With ``diffusivity`` and
+    ``bulk_concentration`` of the depositing ion: tertiary (supporting electrolyte), the
+    anode boundary then being the edge of the diffusion layer at the bulk concentration."""
+
     conductivity: Conductivity = Field(gt=0)
+    diffusivity: Diffusivity | None = Field(None, gt=0, description="of the depositing ion")
+    bulk_concentration: Concentration | None = Field(None, gt=0, description="of the depositing ion")
+    valence: int = Field(2, ge=1, le=4, description="charge number n of the depositing ion")
+
+    @model_validator(mode="after")
+    def _both(self):
+        if (self.diffusivity is None) != (self.bulk_concentration is None):
+            raise ValueError("a tertiary distribution needs both diffusivity and bulk_concentration")
+        return self
+
+    @property
+    def tertiary(self) -> bool:
+        return self.diffusivity is not None
 
 
 class Operation(Strict):
@@ -319,6 +336,7 @@ class Operation(Strict):
 
     cell_voltage: Voltage | None = None
     current: Current | None = Field(None, gt=0)
+    continuation_steps: int = Field(8, ge=1, le=1000, description="tertiary: steps from 0 V to the cell voltage")
 
     @model_validator(mode="after")
     def _one(self):
@@ -345,6 +363,13 @@ class PlatingCase(Strict):
     def _cell(self):
         if self.geometry.type != "plating_cell":
             raise ValueError(f"a plating case needs geometry.type = 'plating_cell', not {self.geometry.type!r}")
+        if self.electrolyte.tertiary:
+            if self.cathode.kinetics != "butler_volmer" or self.anode.kinetics != "none":
+                raise ValueError("electrolyte.diffusivity: the tertiary distribution takes Butler-Volmer kinetics "
+                                 "at the cathode and the anode boundary as the diffusion layer's edge "
+                                 "(anode.kinetics = 'none')")
+            if self.operation.cell_voltage is None:
+                raise ValueError("operation.current: the tertiary distribution runs potentiostatically (cell_voltage)")
         if self.operation.current is not None and not self.geometry.axisymmetric:
             raise ValueError("operation.current: galvanostatic operation needs an axisymmetric cell "
                              "(a plane cell's current is per unit depth)")

@@ -113,3 +113,27 @@ def test_faraday_growth_rates():
                                                                                                         abs=6e-3)
     assert deposition_rate(100.0, 0.11871, 7265.0, 2) * um_per_h == pytest.approx(30.48, abs=6e-3)
     assert deposition_rate(100.0, 0.063546, 8960.0, 2, efficiency=0.5) * um_per_h == pytest.approx(13.23 / 2, abs=3e-3)
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_nernst_layer_tertiary_distribution(tmp_path, ranks):
+    """Tertiary distribution between plates (supporting electrolyte), one monolithic Newton
+    solve for potential and concentration. In 1D the concentration falls linearly across the
+    layer, so i = n F D (c_b - c_s) / delta exactly, and at the cathode the Butler-Volmer law
+    with the surface concentration and eta = -(V - i L / kappa) must give the same i (P2
+    holds the linear profiles exactly: measured 6e-13 and 2e-13, tolerance 1e-9, Newton's).
+    Driven at 0.5 V the current is within 0.2 % of the Nernst limiting current
+    n F D c_b / delta."""
+    from solver.electrochem import FARADAY, f_over_rt
+
+    data = run(tmp_path, PLATING / "nernst_limiting_current.toml", ranks=ranks)
+    res = data["results"]
+    i, cs = res["mean_current_density_A_per_m2"], res["min_surface_concentration_mol_per_m3"]
+    n, D, cb, delta, kappa, V = 2, 1e-9, 100.0, 100e-6, 5.0, 0.5
+    assert res["limiting_current_density_A_per_m2"] == pytest.approx(n * FARADAY * D * cb / delta, rel=1e-12)
+    assert i == pytest.approx(n * FARADAY * D * (cb - cs) / delta, rel=1e-9)
+    eta = -(V - i * delta / kappa)
+    f = f_over_rt(298.15)
+    kinetic = -10.0 * (math.exp(0.5 * f * eta) - cs / cb * math.exp(-0.5 * f * eta))
+    assert kinetic == pytest.approx(i, rel=1e-9)
+    assert 0.998 < res["current_over_limiting"] < 1.0
