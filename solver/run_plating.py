@@ -81,7 +81,9 @@ def run_plating(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
     return write_from_root(out, comm, write)
 
 
-def cathode_area(dist: CurrentDistribution) -> float:
+def cathode_area(dist) -> float:
+    """The cathode's area (m^2; per metre of depth for plane cells) of a current or tertiary
+    distribution."""
     from dolfinx import fem
 
     form = fem.form(dist.weight * dist.ds(dist.domain.boundaries["cathode"]))
@@ -140,8 +142,7 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
     out_state = dist.solve(case.operation.cell_voltage, case.name, case.operation.continuation_steps)
     solve_s = time.perf_counter() - t_solve
     unit = "A" if geo.axisymmetric else "A_per_m"
-    area = _area(domain, dist.weight, dist.ds)
-    mean = out_state["current"] / area
+    mean = out_state["current"] / cathode_area(dist)
     results = {"cell_voltage_V": case.operation.cell_voltage, f"current_{unit}": out_state["current"],
                "mean_current_density_A_per_m2": mean,
                "min_surface_concentration_mol_per_m3": out_state["surface_concentration"],
@@ -165,10 +166,3 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
         return data
 
     return write_from_root(out, comm, write)
-
-
-def _area(domain, weight, ds) -> float:
-    from dolfinx import fem
-
-    form = fem.form(weight * ds(domain.boundaries["cathode"]))
-    return domain.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
