@@ -201,18 +201,11 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
                  r["quality_min"], r["quality_mean"], r["mesh_s"])
         return data
     resolved = resolved_case(case)
-    if case.kind == "seed_layer":
-        from .run_seed_layer import run_seed_layer
+    if case.kind in ("seed_layer", "plating"):
+        import importlib
 
-        data = run_seed_layer(case, out, comm, log, t0, str(path), resolved)
-        data["out"] = str(out)
-        for key, value in data["results"].items():
-            log.info("  %-32s %.6g", key, value)
-        return data
-    if case.kind == "plating":
-        from .run_plating import run_plating
-
-        data = run_plating(case, out, comm, log, t0, str(path), resolved)
+        module = importlib.import_module(f".run_{case.kind}", __package__)
+        data = getattr(module, f"run_{case.kind}")(case, out, comm, log, t0, str(path), resolved)
         data["out"] = str(out)
         for key, value in data["results"].items():
             log.info("  %-32s %.6g", key, value)

@@ -90,10 +90,7 @@ def run_seed_layer(case, out: Path, comm: MPI.Comm, log, t0: float, source: str,
 
 
 def _picture(path: Path, case, r: np.ndarray, cols: np.ndarray) -> bool:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import _save, plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(r * 1e3, cols[:, 0], label="current density at the start")
@@ -106,9 +103,4 @@ def _picture(path: Path, case, r: np.ndarray, cols: np.ndarray) -> bool:
     ax.set_ylabel("deposition current density [A/m^2]")
     ax.set_title(f"{case.name}: terminal effect")
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return True
+    return _save(fig, path)
