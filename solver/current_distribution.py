@@ -25,7 +25,6 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-import dolfinx.geometry
 from dolfinx import fem
 
 from .electrochem import KINETICS
@@ -65,7 +64,7 @@ class CurrentDistribution:
         self.dx = ufl.Measure("dx", domain=msh)
         # scaled by 1 / (kappa L): entries of order one next to unit Dirichlet rows
         self.scale = 1.0 / (conductivity * length_scale * (length_scale if axisymmetric else 1.0))
-        self.indicator = {name: self._indicator(name) for name in ("cathode", "anode")}
+        self.cathode_indicator = self._indicator("cathode")
 
     def _indicator(self, name: str) -> fem.Function:
         """1 on the electrode's dofs, 0 elsewhere: tests the equations for its current."""
@@ -75,10 +74,12 @@ class CurrentDistribution:
         chi.x.scatter_forward()
         return chi
 
-    def _dirichlet(self, V_cell: float) -> list:
+    def _dirichlet(self, V_cell: float, every_electrode: bool = False) -> list:
+        """phi = V - E_eq on the electrodes without kinetics (on all of them for the primary
+        start of a secondary solve)."""
         bcs = []
         for name, electrode, V in (("cathode", self.cathode, 0.0), ("anode", self.anode, V_cell)):
-            if electrode.kinetics == "none":
+            if every_electrode or electrode.kinetics == "none":
                 dofs = fem.locate_dofs_topological(self.V, self.domain.tdim - 1, self.domain.facets(name))
                 bcs.append(fem.dirichletbc(np.float64(V - electrode.equilibrium_potential), dofs, self.V))
         return bcs
@@ -103,7 +104,7 @@ class CurrentDistribution:
         if primary or phi is None:
             # the primary distribution: the answer, or Newton's start
             u = ufl.TrialFunction(self.V)
-            bcs0 = bcs if primary else self._dirichlet_all(V_cell)
+            bcs0 = bcs if primary else self._dirichlet(V_cell, every_electrode=True)
             a = self.scale * self.kappa * ufl.inner(ufl.grad(u), ufl.grad(w)) * self.weight * self.dx
             L = fem.Constant(self.domain.mesh, 0.0) * w * self.dx
             solve_scalar(fem.form(a), fem.form(L), out, bcs0, name + "_primary")
@@ -115,19 +116,12 @@ class CurrentDistribution:
                               + self._kinetic_terms(out, w, V_cell))
             report = solve_nonlinear_scalar(F, out, bcs, name)
             its = report.iterations
-        return CellSolution(out, V_cell, self.electrode_current(out, "cathode", V_cell), its)
+        return CellSolution(out, V_cell, self.cathode_current(out), its)
 
-    def _dirichlet_all(self, V_cell: float) -> list:
-        bcs = []
-        for name, electrode, V in (("cathode", self.cathode, 0.0), ("anode", self.anode, V_cell)):
-            dofs = fem.locate_dofs_topological(self.V, self.domain.tdim - 1, self.domain.facets(name))
-            bcs.append(fem.dirichletbc(np.float64(V - electrode.equilibrium_potential), dofs, self.V))
-        return bcs
-
-    def electrode_current(self, phi: fem.Function, name: str, V_cell: float) -> float:
-        """Current into the electrolyte's boundary ``name`` from the discrete flux, positive
-        when it flows from the electrolyte into the electrode (deposition at a cathode)."""
-        chi = self.indicator[name]
+    def cathode_current(self, phi: fem.Function) -> float:
+        """Current into the cathode from the discrete flux, positive when it flows from the
+        electrolyte into the electrode (deposition)."""
+        chi = self.cathode_indicator
         # With kinetics the residual's boundary term is the electrode's current itself, so the
         # volume term equals it at the discrete solution, as it equals the flux without.
         form = self.kappa * ufl.inner(ufl.grad(phi), ufl.grad(chi)) * self.weight * self.dx
@@ -135,7 +129,7 @@ class CurrentDistribution:
         return -self.domain.comm.allreduce(value, op=MPI.SUM)
 
     def galvanostatic(self, current: float, name: str, V_guess: float = 0.1, tol: float = 1e-10) -> CellSolution:
-        """The cell voltage that carries ``current`` (secant steps on I(V), bracketed)."""
+        """The cell voltage that carries ``current`` (secant steps on the monotone I(V))."""
         a = self.solve(V_guess, f"{name}_v0")
         b = self.solve(2 * V_guess, f"{name}_v1", a.phi)
         for k in range(60):
@@ -150,31 +144,3 @@ class CurrentDistribution:
                 return b
         raise SolveError(f"{name}: the galvanostatic iteration did not reach the current",
                          {"cell_voltage_V": b.cell_voltage, "current_A": b.current, "target_A": current})
-
-
-def current_density_at(sol: CellSolution, dist: CurrentDistribution, points: np.ndarray) -> np.ndarray:
-    """kappa grad(phi) at ``points`` (n, 2) in the electrolyte (the current density is its
-    negative), on every rank; take the component along the electrode's outward normal."""
-    msh = dist.domain.mesh
-    phi = sol.phi
-    grad = fem.Expression(ufl.grad(phi), dist.V.element.interpolation_points)
-    W = fem.functionspace(msh, ("Discontinuous Lagrange", 2, (2,)))
-    g = fem.Function(W)
-    g.interpolate(grad)
-    pts = np.zeros((len(points), 3))
-    pts[:, :2] = points
-    tree = dolfinx.geometry.bb_tree(msh, msh.topology.dim)
-    cand = dolfinx.geometry.compute_collisions_points(tree, pts)
-    hit = dolfinx.geometry.compute_colliding_cells(msh, cand, pts)
-    n_owned = msh.topology.index_map(msh.topology.dim).size_local
-    vals = np.zeros((len(points), 2))
-    found = np.zeros(len(points))
-    for i in range(len(points)):
-        cells = [c for c in hit.links(i) if c < n_owned]
-        if cells:
-            vals[i] = g.eval(pts[i], np.array(cells[:1], dtype=np.int32))
-            found[i] = 1
-    comm = msh.comm
-    vals = comm.allreduce(vals, op=MPI.SUM)
-    found = comm.allreduce(found, op=MPI.SUM)
-    return dist.kappa * vals / np.maximum(found, 1)[:, None]

@@ -133,6 +133,7 @@ class Graph:
     boundary: np.ndarray  # (n,) bool: on the substrate's boundary (may become a point source)
     exchange: "GhostExchange | None" = None
     adjacency: np.ndarray | None = None  # simplex_neighbours(opening), set by arrival_distance
+    cell_dofs: np.ndarray | None = None  # (cells, k) vertex indices of every local cell
 
 
 @dataclass

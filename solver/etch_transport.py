@@ -64,7 +64,6 @@ class Step:
     volume: float  # etched volume (m^3) of the profile
     mass_balance: float  # |etched volume - V_m / s * integrated flux| / etched volume, since the start
     dofs: int
-    newton: int = 0
 
 
 @dataclass
@@ -280,23 +279,19 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
     return out
 
 
-def consistent_normals(wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def weighted_normals(wall: np.ndarray) -> np.ndarray:
     """Per wall point: N_i = int phi_i n r ds over its segments (n the segment normal into
-    the metal, phi_i its hat function) and m_i = int phi_i r ds. Moving the points by u_i
-    sweeps 2 pi sum u_i . N_i of volume (to first order)."""
+    the metal, phi_i its hat function); its direction is the normal that moving the point
+    along sweeps the volume its share of the wall carries."""
     a, b = wall[:-1], wall[1:]
     d = b - a
     n_seg = np.column_stack([-d[:, 1], d[:, 0]])  # length-weighted normal (|n_seg| = segment length)
     # int over a segment of phi_a r ds = L (2 r_a + r_b) / 6, of phi_b r ds = L (r_a + 2 r_b) / 6
     wa, wb = (2 * a[:, 0] + b[:, 0]) / 6, (a[:, 0] + 2 * b[:, 0]) / 6
     N = np.zeros_like(wall)
-    m = np.zeros(len(wall))
-    L = np.linalg.norm(d, axis=1)
     np.add.at(N, np.arange(len(a)), wa[:, None] * n_seg)
     np.add.at(N, np.arange(len(a)) + 1, wb[:, None] * n_seg)
-    np.add.at(m, np.arange(len(a)), wa * L)
-    np.add.at(m, np.arange(len(a)) + 1, wb * L)
-    return N, m
+    return N
 
 
 def advance(wall: np.ndarray, v: np.ndarray, dt: float, spacing: float) -> tuple[np.ndarray, bool]:
@@ -307,7 +302,7 @@ def advance(wall: np.ndarray, v: np.ndarray, dt: float, spacing: float) -> tuple
     underside and the axis point goes down the axis at v dt. Long segments are split
     at their midpoints, which leaves the polygon (and the volume) unchanged. Returns the
     wall and whether its points changed."""
-    N, _ = consistent_normals(wall)
+    N = weighted_normals(wall)
     unit = N / np.maximum(np.linalg.norm(N, axis=1), 1e-300)[:, None]
     new = wall + (v * dt)[:, None] * unit
     # The end points keep to their lines at the wall speed: the wall meets the film

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .output import atomic_write_json
-from .sweep import case_command, case_status, collect, read_manifest
+from .sweep import case_argv, case_command, case_status, collect, read_manifest
 
 PYTHON = sys.executable
 MPIRUN = str(Path(sys.executable).parent / "mpirun")
@@ -121,7 +121,6 @@ def worker_loop(out: Path) -> int:
     import logging
 
     from .cli import main as sprout_main
-    from .sweep import SweepCase
 
     out = Path(out)
     data = read_manifest(out)
@@ -130,9 +129,7 @@ def worker_loop(out: Path) -> int:
     for line in sys.stdin:
         i = int(line)
         case = data["cases"][i]
-        argv = ["run", data["base"], "-o", str(out / "cases" / case["id"])]
-        for item in data["set"] + SweepCase(case["id"], case["values"]).overrides():
-            argv += ["--set", item]
+        argv = case_argv(data, i, out)
         t0 = time.perf_counter()
         with open(out / "logs" / f"{case['id']}.log", "w") as fh:
             streams = [(h, h.stream) for h in log.handlers if isinstance(h, logging.StreamHandler)]

@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from dolfinx import fem
 
+from .analytic import isotropic_etch_volume
 from .domain import Domain, build_domain
 from .etch_front import Front, GhostExchange, Graph, arrival_distance, distance_to_simplices
 from .etch_measure import etched_measure, front_points
@@ -58,17 +59,11 @@ def solve_etch(case, comm: MPI.Comm, log) -> EtchSolution:
     n_cells = domain.mesh.topology.index_map(tdim).size_local
     base = domain.cells("base")
     base = base[base < n_cells]
-    dofs = _vertex_dofs(domain)[base]
+    dofs = graph.cell_dofs[base]
     log.info("arrival distance: %d vertices, %d relaxation rounds, %d updates, %.2f s",
              domain.info["vertices"], front.rounds, front.updates, solve_s)
     return EtchSolution(domain, front, graph.x[dofs], front.distance[dofs], domain.info["vertices"], mesh_s,
                         solve_s)
-
-
-def _vertex_dofs(domain: Domain) -> np.ndarray:
-    """P1 dofs of every local cell, (cells, k), in the cells' vertex order."""
-    V = fem.functionspace(domain.mesh, ("Lagrange", 1))
-    return V.dofmap.list
 
 
 def _graph(domain: Domain, geo):
@@ -147,7 +142,7 @@ def _graph(domain: Domain, geo):
                 if int(v) not in seeds or seeds[int(v)][1] > dist:
                     seeds[int(v)] = (first + int(j), float(dist))
     opening = np.concatenate(opening)
-    graph = Graph(x, edges, n_owned, boundary)
+    graph = Graph(x, edges, n_owned, boundary, cell_dofs=cell_dofs)
     if comm.size > 1:
         ghosts = imap.ghosts.astype(np.int64)
         owners = imap.owners.astype(np.int64)
@@ -216,7 +211,7 @@ def exact_reference(geo, level: float) -> dict | None:
     R = geo.film.hole_radius
     if geo.dimension == 3 and int(np.prod(geo.holes)) > 1 and 2 * (R + level) > geo.pitch:
         return None
-    vol = np.pi * R**2 * level + np.pi**2 / 2 * R * level**2 + 2 / 3 * np.pi * level**3
+    vol = isotropic_etch_volume(R, level)
     return {"depth_um": level * UM, "undercut_um": level * UM, "radius_at_film_um": (R + level) * UM,
             "etched_volume_per_hole_um3": vol * UM**3}
 

@@ -58,7 +58,6 @@ class StepSolution:
     materials: dict[str, Material]
     stress_free: dict[str, float]
     formulation: str
-    free_modes: list[str]  # rigid modes the supports leave free (removed by point supports)
 
 
 @dataclass
@@ -135,7 +134,9 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
     lo, hi = domain.extent()
     centre = _surface_centre(lo, hi, case, support_info)
     ctx = dict(case=case, domain=domain, forms=forms, materials=materials, stress_free=stress_free,
-               formulation=formulation, free_modes=support_info["rigid_modes_removed_by_points"])
+               formulation=formulation)
+    # rigid modes the supports leave free: only their tilts are taken out of the warpage
+    free_modes = support_info["rigid_modes_removed_by_points"]
     steps: list[StepSolution] = []
     reports: list[SolveReport] = []
 
@@ -156,7 +157,7 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
             log.info("step %s (%.1f degC): %d dofs, %s, %d iterations, true residual %.2e, %.2f s", name,
                      T - 273.15, dofs, report.method, report.iterations, report.residual_rel,
                      report.solve_s)
-            steps.append(_step_results(name, T, u, report, centre, ctx))
+            steps.append(_step_results(name, T, u, report, centre, ctx, free_modes))
         solver.destroy()
     else:
         u = forms.u_state
@@ -171,7 +172,7 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
                      report.iterations, report.options["linear_iterations"], report.solve_s)
             snapshot = fem.Function(V, name="displacement_m")
             snapshot.x.array[:] = u.x.array
-            steps.append(_step_results(name, T, snapshot, report, centre, ctx))
+            steps.append(_step_results(name, T, snapshot, report, centre, ctx, free_modes))
 
     return ThermoelasticSolution(case, domain, forms, materials, stress_free, formulation, support_info, steps,
                                  reports, warnings + _large_deflection_warnings(steps, lo, hi, nonlinear, log))
@@ -227,13 +228,13 @@ def _continuation(forms, u, bcs, mats, domain, materials, stress_free, T_from, T
     return report, increments
 
 
-def _step_results(name, T, u, report, centre, ctx) -> StepSolution:
+def _step_results(name, T, u, report, centre, ctx, free_modes) -> StepSolution:
     """Post-process one step now: the material fields hold this step's state."""
     case, domain, forms = ctx["case"], ctx["domain"], ctx["forms"]
     sfield = stress_field(forms, u, case.model.degree)
     stats = region_stress_stats(domain, sfield, forms.weight, case.output.averaging_radius)
     surface = bottom_surface(domain, u, ctx["formulation"], centre, case.output.curvature_fit_fraction,
-                             ctx["free_modes"])
+                             free_modes)
     tractions = interface_tractions(domain, forms.sigma(u), forms.weight, case.output.averaging_radius)
     bumps = _bumps(case, domain, sfield, forms.weight, centre)
     return StepSolution(name, T, u, sfield, surface, stats, tractions, bumps, report, **ctx)

@@ -174,12 +174,22 @@ class Validation(Strict):
                        "sphere_in_shell"]
 
 
-class ThermoelasticCase(Strict):
-    kind: Literal["thermoelastic"]
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+CaseName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
+
+
+class CaseBase(Strict):
+    """What every case kind has: its kind (a literal in each kind), a name that is also a
+    folder name, a description, the geometry and its meshing."""
+
+    kind: str
+    name: CaseName
     description: str = ""
     geometry: GeometrySpec
     mesh: MeshSettings = MeshSettings()
+
+
+class ThermoelasticCase(CaseBase):
+    kind: Literal["thermoelastic"]
     model: ElasticModel
     regions: dict[str, str] = Field(description="region name -> material name")
     materials: dict[str, MaterialSpec] = Field(default_factory=dict)
@@ -206,15 +216,11 @@ class ThermoelasticCase(Strict):
         return self.model.degree if self.geometry.curved else 1
 
 
-class GeometryCase(Strict):
+class GeometryCase(CaseBase):
     """A structure only: ``sprout run`` meshes it and reports counts, volumes and quality
     (the geometry step of a process flow, or a mesh to hand to another tool)."""
 
     kind: Literal["geometry"]
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
-    description: str = ""
-    geometry: GeometrySpec
-    mesh: MeshSettings = MeshSettings()
 
     @property
     def mesh_order(self) -> int:
@@ -259,14 +265,10 @@ class EtchOutput(Strict):
     picture: bool = Field(True, description="etch.png: the profiles against the exact reaction-limited front")
 
 
-class EtchCase(Strict):
+class EtchCase(CaseBase):
     """Isotropic etch of the base through the film's holes (process B)."""
 
     kind: Literal["etch"]
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
-    description: str = ""
-    geometry: GeometrySpec
-    mesh: MeshSettings = MeshSettings()
     etch: EtchSettings
     output: EtchOutput = EtchOutput()
 
@@ -345,14 +347,10 @@ class Operation(Strict):
         return self
 
 
-class PlatingCase(Strict):
+class PlatingCase(CaseBase):
     """Primary and secondary current distribution in a plating cell."""
 
     kind: Literal["plating"]
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
-    description: str = ""
-    geometry: GeometrySpec
-    mesh: MeshSettings = MeshSettings()
     electrolyte: Electrolyte
     cathode: ElectrodeSpec = ElectrodeSpec()
     anode: ElectrodeSpec = ElectrodeSpec()
@@ -398,15 +396,11 @@ class Growth(Strict):
     efficiency: float = Field(1.0, gt=0, le=1, description="current efficiency")
 
 
-class SeedLayerCase(Strict):
+class SeedLayerCase(CaseBase):
     """The terminal effect on a wafer: seed film fed at the rim, electrolyte at uniform
     potential; the deposit thickness map over time."""
 
     kind: Literal["seed_layer"]
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
-    description: str = ""
-    geometry: GeometrySpec
-    mesh: MeshSettings = MeshSettings()
     seed: SeedFilm
     cathode: ElectrodeSpec
     operation: SeedOperation

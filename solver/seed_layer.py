@@ -21,6 +21,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+import dolfinx.fem.petsc as fem_petsc
 from dolfinx import fem
 
 from .current_distribution import Electrode
@@ -75,13 +76,9 @@ def seed_growth(domain, electrode: Electrode, eta_contact: float, seed_thickness
     # The residual's round-off floor is set by its size for the fully cathodic film: a
     # tolerance 1e-9 of that (SNES's absolute floor would otherwise be unreachable; the round-off
     # floor measured 1.5e-10 of it).
-    import dolfinx.fem.petsc as fem_petsc
-
-    v_guess = v.x.array.copy()
     res = fem_petsc.assemble_vector(fem.form(F))
     floor = 1e-9 * max(res.norm(), 1e-300)
     res.destroy()
-    v.x.array[:] = v_guess
     for k in range(steps + 1 if duration > 0 else 1):
         # ... and as the deposit raises the sheet conductance thirtyfold the floor rises with
         # it: a Newton update below 1e-11 of the potential also ends the iteration

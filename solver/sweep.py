@@ -40,7 +40,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .output import atomic_write_json, atomic_write_text
-from .schema import CaseError, format_validation_error, load_case
+from .schema import CaseError, CaseName, format_validation_error, load_case
 
 
 class Range(BaseModel):
@@ -51,7 +51,7 @@ class Range(BaseModel):
 
 class SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    name: CaseName
     base: str = Field(description="the base case file, relative to the sweep file")
     method: Literal["grid", "list", "latin_hypercube"] = "grid"
     parameters: dict[str, list[str | float | int | bool] | Range] = Field(min_length=1)
@@ -189,12 +189,18 @@ def read_manifest(out: Path) -> dict:
     return json.loads((Path(out) / "manifest.json").read_text())
 
 
-def case_command(python: str, mpirun: str, data: dict, index: int, out: Path) -> list[str]:
-    """The ``sprout run`` of case ``index``, as the local executor and a SLURM task run it."""
+def case_argv(data: dict, index: int, out: Path) -> list[str]:
+    """The ``sprout`` arguments that run case ``index`` of the sweep into OUT/cases/<id>."""
     case = data["cases"][index]
-    cmd = [python, "-m", "solver", "run", data["base"], "-o", str(Path(out) / "cases" / case["id"])]
+    argv = ["run", data["base"], "-o", str(Path(out) / "cases" / case["id"])]
     for item in data["set"] + SweepCase(case["id"], case["values"]).overrides():
-        cmd += ["--set", item]
+        argv += ["--set", item]
+    return argv
+
+
+def case_command(python: str, mpirun: str, data: dict, index: int, out: Path) -> list[str]:
+    """The process that runs case ``index``, as isolated local runs and SLURM tasks start it."""
+    cmd = [python, "-m", "solver", *case_argv(data, index, out)]
     if data["ranks"] > 1:
         cmd = [mpirun, "-n", str(data["ranks"]), *cmd]
     return cmd
