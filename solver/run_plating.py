@@ -135,9 +135,10 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
     from .tertiary import TertiaryDistribution
 
     geo, el = case.geometry, case.electrolyte
+    anion = (el.anion_diffusivity, el.anion_valence) if el.binary else None
     dist = TertiaryDistribution(domain, el.conductivity, el.diffusivity, el.bulk_concentration, el.valence,
                                 _electrode(case.cathode), case.anode.equilibrium_potential, case.temperature,
-                                geo.axisymmetric, length_scale(geo))
+                                geo.axisymmetric, length_scale(geo), anion=anion)
     t_solve = time.perf_counter()
     out_state = dist.solve(case.operation.cell_voltage, case.name, case.operation.continuation_steps)
     solve_s = time.perf_counter() - t_solve
@@ -146,7 +147,11 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
     results = {"cell_voltage_V": case.operation.cell_voltage, f"current_{unit}": out_state["current"],
                "mean_current_density_A_per_m2": mean,
                "min_surface_concentration_mol_per_m3": out_state["surface_concentration"],
-               "surface_over_bulk_concentration": out_state["surface_concentration"] / el.bulk_concentration}
+               "surface_over_bulk_concentration": out_state["surface_concentration"] / el.bulk_concentration,
+               "mean_surface_concentration_mol_per_m3": out_state["mean_surface_concentration"]}
+    if el.binary:
+        results["bulk_conductivity_S_per_m"] = dist.kappa
+        results["transference_number"] = dist.transference_number()
     if geo.shape == "plates":
         limit = dist.limiting_current_density(geo.gap)
         results["limiting_current_density_A_per_m2"] = limit
@@ -158,6 +163,7 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
                        time.perf_counter() - t0, results, None, source=source,
                        files=["summary.json", "case.resolved.json"],
                        solver={"method": "newton+mumps (monolithic potential and concentration)",
+                               "electrolyte_model": el.model,
                                "newton_iterations": out_state["newton_iterations"],
                                "continuation_steps": case.operation.continuation_steps,
                                "solve_s": round(solve_s, 4), "mesh_s": round(mesh_s, 4)},

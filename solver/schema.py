@@ -315,12 +315,22 @@ class ElectrodeSpec(Strict):
 class Electrolyte(Strict):
     """``conductivity`` alone: primary/secondary. With ``diffusivity`` and
     ``bulk_concentration`` of the depositing ion: tertiary (supporting electrolyte), the
-    anode boundary then being the edge of the diffusion layer at the bulk concentration."""
+    anode boundary then being the edge of the diffusion layer at the bulk concentration.
 
-    conductivity: Conductivity = Field(gt=0)
+    ``model = "binary"``: a single salt without support (the depositing cation, valence
+    ``valence``, and one anion, ``anion_valence`` < 0, ``anion_diffusivity``), electroneutral,
+    both ions migrating; the conductivity then follows from the concentration
+    (F^2/RT (z+^2 D+ c+ + z-^2 D- c-)) and must not be given."""
+
+    model: Literal["supporting", "binary"] = Field(
+        "supporting", description="supporting: the depositing ion diffuses in an excess of support (kappa given); "
+        "binary: one salt, electroneutral, migration of both ions (kappa from the concentration)")
+    conductivity: Conductivity | None = Field(None, gt=0, description="required unless model = 'binary'")
     diffusivity: Diffusivity | None = Field(None, gt=0, description="of the depositing ion")
     bulk_concentration: Concentration | None = Field(None, gt=0, description="of the depositing ion")
     valence: int = Field(2, ge=1, le=4, description="charge number n of the depositing ion")
+    anion_diffusivity: Diffusivity | None = Field(None, gt=0, description="binary: the anion's diffusivity D-")
+    anion_valence: int | None = Field(None, ge=-4, le=-1, description="binary: the anion's charge number z- (< 0)")
 
     @model_validator(mode="after")
     def _both(self):
@@ -328,9 +338,33 @@ class Electrolyte(Strict):
             raise ValueError("a tertiary distribution needs both diffusivity and bulk_concentration")
         return self
 
+    def problem(self) -> str | None:
+        """The first inconsistency between ``model`` and the fields given, naming its field
+        (checked by the case, so that the message carries the full path)."""
+        binary = self.model == "binary"
+        if binary:
+            for name, example in (("diffusivity", "'0.72e-9 m^2/s'"), ("bulk_concentration", "'100 mol/m^3'"),
+                                  ("anion_diffusivity", "'1.065e-9 m^2/s'"), ("anion_valence", "-2")):
+                if getattr(self, name) is None:
+                    return f"electrolyte.{name}: required for electrolyte.model = 'binary' (e.g. {example})"
+            if self.conductivity is not None:
+                return ("electrolyte.conductivity: not an input of electrolyte.model = 'binary' (it follows from "
+                        "the concentration, F^2/RT (z+^2 D+ c+ + z-^2 D- c-)); remove it")
+            return None
+        if self.conductivity is None:
+            return "electrolyte.conductivity: required but missing (it is an input unless electrolyte.model = 'binary')"
+        for name in ("anion_diffusivity", "anion_valence"):
+            if getattr(self, name) is not None:
+                return f"electrolyte.{name}: only for electrolyte.model = 'binary' (the model is 'supporting')"
+        return None
+
     @property
     def tertiary(self) -> bool:
         return self.diffusivity is not None
+
+    @property
+    def binary(self) -> bool:
+        return self.model == "binary"
 
 
 class Operation(Strict):
@@ -349,7 +383,8 @@ class Operation(Strict):
 
 
 class PlatingCase(CaseBase):
-    """Primary and secondary current distribution in a plating cell."""
+    """Primary, secondary and tertiary (supporting or binary electrolyte) current
+    distribution in a plating cell."""
 
     kind: Literal["plating"]
     electrolyte: Electrolyte
@@ -362,6 +397,9 @@ class PlatingCase(CaseBase):
     def _cell(self):
         if self.geometry.type != "plating_cell":
             raise ValueError(f"a plating case needs geometry.type = 'plating_cell', not {self.geometry.type!r}")
+        problem = self.electrolyte.problem()
+        if problem:
+            raise ValueError(problem)
         if self.electrolyte.tertiary:
             if self.cathode.kinetics != "butler_volmer" or self.anode.kinetics != "none":
                 raise ValueError("electrolyte.diffusivity: the tertiary distribution takes Butler-Volmer kinetics "
