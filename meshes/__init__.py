@@ -29,11 +29,12 @@ from .layered import Layer, LayeredPlate
 from .masked_base import MaskedBase
 from .plating_cell import PlatingCell
 from .wafer import Wafer
+from .wafer_cell import WaferCell
 from .substrate import BumpedSubstrate
 
 GeometrySpec = Annotated[
     Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, PlatingCell, Wafer,
-          ExternalMesh],
+          WaferCell, ExternalMesh],
     Field(discriminator="type"),
 ]
 
@@ -52,6 +53,7 @@ __all__ = [
     "MaskedBase",
     "PlatingCell",
     "Wafer",
+    "WaferCell",
     "build_mesh",
     "gmsh_session",
 ]

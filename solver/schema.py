@@ -424,8 +424,12 @@ class SeedFilm(Strict):
 
 
 class SeedOperation(Strict):
-    contact_overpotential: Voltage = Field(description="seed potential at the contact ring against the "
-                                                       "electrolyte, less E_eq (negative plates)")
+    """``wafer`` (electrolyte at uniform potential): the contact overpotential; ``wafer_cell``
+    (coupled to the electrolyte): the cell voltage, anode against the contact ring."""
+
+    contact_overpotential: Voltage | None = Field(None, description="seed potential at the contact ring against "
+                                                                    "the electrolyte, less E_eq (negative plates)")
+    cell_voltage: Voltage | None = Field(None, description="wafer_cell: anode potential against the contact ring")
 
 
 class Growth(Strict):
@@ -436,20 +440,47 @@ class Growth(Strict):
 
 
 class SeedLayerCase(CaseBase):
-    """The terminal effect on a wafer: seed film fed at the rim, electrolyte at uniform
-    potential; the deposit thickness map over time."""
+    """The terminal effect on a wafer: seed film fed at the rim; the deposit thickness map
+    over time. Geometry ``wafer`` (a radius): the electrolyte at uniform potential.
+    Geometry ``wafer_cell`` (the axisymmetric cell) with ``[electrolyte] conductivity``: the
+    film solved coupled to the electrolyte, the anode at ``operation.cell_voltage``."""
 
     kind: Literal["seed_layer"]
     seed: SeedFilm
     cathode: ElectrodeSpec
     operation: SeedOperation
+    electrolyte: Electrolyte | None = None
+    anode: ElectrodeSpec | None = None
     growth: Growth = Growth()
     temperature: Temperature = Field(298.15, gt=0)
 
     @model_validator(mode="after")
     def _wafer(self):
-        if self.geometry.type != "wafer":
-            raise ValueError(f"a seed_layer case needs geometry.type = 'wafer', not {self.geometry.type!r}")
+        if self.geometry.type not in ("wafer", "wafer_cell"):
+            raise ValueError(f"geometry.type: a seed_layer case needs 'wafer' (electrolyte at uniform potential) "
+                             f"or 'wafer_cell' (coupled to the electrolyte), not {self.geometry.type!r}")
+        op = self.operation
+        if self.geometry.type == "wafer":
+            for field, given in (("electrolyte", self.electrolyte), ("anode", self.anode),
+                                 ("operation.cell_voltage", op.cell_voltage)):
+                if given is not None:
+                    raise ValueError(f"{field}: geometry.type = 'wafer' holds the electrolyte at uniform potential; "
+                                     "use geometry.type = 'wafer_cell' to couple the seed to the electrolyte")
+            if op.contact_overpotential is None:
+                raise ValueError("operation.contact_overpotential: required with geometry.type = 'wafer'")
+        else:
+            if self.electrolyte is None or getattr(self.electrolyte, "conductivity", None) is None:
+                raise ValueError("electrolyte.conductivity: geometry.type = 'wafer_cell' couples the seed to the "
+                                 "electrolyte and needs [electrolyte] conductivity")
+            if self.electrolyte.tertiary:
+                raise ValueError("electrolyte.diffusivity: the seed film is coupled to a secondary distribution "
+                                 "(conductivity only); mass transport is not modelled here")
+            if op.contact_overpotential is not None:
+                raise ValueError("operation.contact_overpotential: with geometry.type = 'wafer_cell' the electrolyte's "
+                                 "potential varies; give operation.cell_voltage (anode against the contact ring)")
+            if op.cell_voltage is None:
+                raise ValueError("operation.cell_voltage: required with geometry.type = 'wafer_cell' (anode against "
+                                 "the contact ring)")
         if self.cathode.kinetics == "none":
             raise ValueError("cathode.kinetics: the terminal effect needs kinetics (linear, butler_volmer, tafel)")
         for field, name in (("seed.metal", self.seed.metal), ("growth.deposit", self.growth.deposit)):
