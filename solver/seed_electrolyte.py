@@ -19,11 +19,16 @@ film's terms, tangential gradient included, are ``ds`` integrals of the parent o
 cathode facets; the film component's dofs off the cathode are held at zero by a Dirichlet
 condition. The tangential derivative of a P2 field on a facet depends only on the facet's
 own dofs, so the constrained copies do not enter the film's equations. This is one form,
-one Jacobian, one MUMPS factorisation per Newton step, with the parent's partition and
-ghosts, identical in serial and in parallel; the block system over a
-``create_submesh`` facet mesh would save the constrained film dofs (about half the
-unknowns, cheap in 2D) but needs entity maps in a nonlinear block problem, and the notes
-record that a form may not mix the submesh's ``dx`` with the parent's ``ds`` anyway.
+one Jacobian, one MUMPS factorisation per Newton step through the project's Newton helper,
+with the parent's partition and ghosts, identical in serial and in parallel. The block
+system over a ``create_submesh`` facet mesh would save the constrained film dofs (about
+half the unknowns, cheap in 2D); it runs (``NonlinearProblem([F0, F1], [phi, V],
+entity_maps=..., kind="mpi")``, serial and 2 ranks), but the film's conduction cannot sit in
+the submesh's ``dx`` next to the parent's ``ds`` kinetics (one form, two meshes), and written
+as a parent ``ds`` integral the gradient of the submesh function came out wrong in this
+dolfinx 0.11 build: the pure terminal-effect film (a/lambda = 3.8) drew 17.79 A with the
+tangential gradient and 31.60 A with the full one, against 30.746 A from the submesh's own
+``dx`` and from this formulation, which the Bessel closed form confirms.
 Which film dofs lie on the cathode is decided consistently across ranks (an indicator
 summed over owners and ghosts), so a ghost whose cathode facet is not on its rank is not
 wrongly constrained.
