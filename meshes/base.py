@@ -58,6 +58,9 @@ class GeometryError(ValueError):
         self.field = field
         self.message = message
 
+    def __reduce__(self):  # raised on rank 0, sent to every rank
+        return (type(self), (self.field, self.message))
+
 
 @dataclass
 class BuiltMesh:

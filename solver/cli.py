@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = with_case(sub.add_parser("run", help="run a case and write OUT/summary.json and fields"))
     run.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>)")
     run.add_argument("-v", "--verbose", action="store_true")
+    run.add_argument("--restart", action="store_true",
+                     help="fill cases: resume from OUT/checkpoint.json (written after every growth step)")
     with_case(sub.add_parser("check", help="validate a case file without running it"))
     mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
     mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 return worker_loop(args.out)
             return run_sweep(args, log) if args.command == "sweep" else run_sweep_case(args)
-        data = execute_run(args.case, args.out, args.overrides, comm, log)
+        data = execute_run(args.case, args.out, args.overrides, comm, log, restart=args.restart)
         if comm.rank == 0:
             print(f"{data['case']}: {data['status']} in {data['wall_s']:.2f} s -> {data['out']}/summary.json")
         return EXIT_OK
@@ -168,6 +170,12 @@ def describe(case) -> str:
     if case.kind == "seed_layer":
         return (f"ok: {case.name} (seed_layer, wafer radius {geo.radius * 1e3:.4g} mm, seed "
                 f"{case.seed.thickness * 1e9:.4g} nm {case.seed.metal}, cathode {case.cathode.kinetics})")
+    if case.kind == "fill":
+        op = case.operation
+        how = f"{op.cell_voltage:.4g} V" if op.cell_voltage is not None else f"{op.current_density:.4g} A/m^2"
+        level = "tertiary" if case.electrolyte.tertiary else "secondary"
+        return (f"ok: {case.name} (fill, {geo.type}, {level} {case.cathode.kinetics}, {how}, up to "
+                f"{case.growth.time / 60:.4g} min in steps of at most {case.growth.max_advance * 1e6:.3g} um)")
     if case.kind == "plating":
         op = case.operation
         how = f"{op.cell_voltage:.4g} V" if op.cell_voltage is not None else f"{op.current:.4g} A"
@@ -178,7 +186,7 @@ def describe(case) -> str:
             f"P{case.model.degree}){extra}; regions: {regions}")
 
 
-def execute_run(path, out, overrides, comm, log=None) -> dict:
+def execute_run(path, out, overrides, comm, log=None, restart: bool = False) -> dict:
     """Validate, solve, write. Raises CaseError (nothing written) or SolveError (a failed
     summary written)."""
     from .output import Staging, atomic_write_json, summary
@@ -201,6 +209,16 @@ def execute_run(path, out, overrides, comm, log=None) -> dict:
                  r["quality_min"], r["quality_mean"], r["mesh_s"])
         return data
     resolved = resolved_case(case)
+    if restart and case.kind != "fill":
+        raise CaseError(f"--restart: {case.kind} cases run in one go and keep no checkpoint (fill cases do)")
+    if case.kind == "fill":
+        from .run_fill import run_fill
+
+        data = run_fill(case, out, comm, log, t0, str(path), resolved, restart=restart)
+        data["out"] = str(out)
+        for key, value in data["results"].items():
+            log.info("  %-36s %.6g", key, value)
+        return data
     if case.kind in ("seed_layer", "plating"):
         import importlib
 

@@ -493,9 +493,83 @@ class SeedLayerCase(CaseBase):
         return 1
 
 
-Case = ThermoelasticCase | GeometryCase | EtchCase | PlatingCase | SeedLayerCase
+class FillOperation(Strict):
+    """Potentiostatic (``cell_voltage``: the bulk at the diffusion layer's edge against the
+    deposit) or galvanostatic (``current_density``: the mean over the cell's footprint;
+    secondary distributions only)."""
+
+    cell_voltage: Voltage | None = None
+    current_density: CurrentDensity | None = Field(None, gt=0, description="mean over the cell's footprint")
+    continuation_steps: int = Field(6, ge=1, le=1000, description="tertiary: steps from 0 V each growth step")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.cell_voltage is None) == (self.current_density is None):
+            raise ValueError("give either cell_voltage (potentiostatic) or current_density (galvanostatic)")
+        return self
+
+
+class FillGrowth(Strict):
+    time: Time = Field(gt=0, description="the longest plating time (the run stops earlier when filled)")
+    deposit: str = Field("Cu_plated", description="library material deposited")
+    efficiency: float = Field(1.0, gt=0, le=1, description="current efficiency")
+    front_element_size: Length = Field(gt=0, description="cells along the deposit's surface, and its point spacing")
+    max_advance: Length = Field(gt=0, description="the surface moves at most this far per step")
+    stop_when_filled: bool = True
+
+
+class FillCase(CaseBase):
+    """A deposit grown at feature scale with its surface moving: the concavity of process B
+    (geometry ``substrate``, dimension 2, stage ``etched``, with ``[geometry.electrolyte]``
+    as the diffusion layer: barrier coating, fill, void check), or the growing inner
+    cylinder of a coaxial ``plating_cell``."""
+
+    kind: Literal["fill"]
+    electrolyte: Electrolyte
+    cathode: ElectrodeSpec
+    operation: FillOperation
+    growth: FillGrowth
+    temperature: Temperature = Field(298.15, gt=0)
+
+    @model_validator(mode="after")
+    def _section(self):
+        geo = self.geometry
+        if geo.type == "substrate":
+            if geo.dimension != 2 or geo.stage != "etched" or geo.electrolyte is None:
+                raise ValueError("geometry: a fill grows in the axisymmetric etched substrate (dimension = 2, "
+                                 "stage = 'etched') with [geometry.electrolyte] height, the diffusion layer")
+        elif geo.type != "plating_cell" or geo.shape != "coaxial":
+            raise ValueError(f"geometry.type: a fill case needs 'substrate' (the concavity) or a coaxial "
+                             f"'plating_cell' (the growing cylinder), not {geo.type!r}")
+        problem = self.electrolyte.problem()
+        if problem:
+            raise ValueError(problem)
+        if self.cathode.kinetics == "none":
+            raise ValueError("cathode.kinetics: growth needs electrode kinetics (linear, butler_volmer, tafel): "
+                             "with a primary distribution the moving surface is unstable at the mesh scale "
+                             "(Laplacian growth has no shortest wavelength)")
+        if self.electrolyte.tertiary:
+            if self.cathode.kinetics != "butler_volmer":
+                raise ValueError("cathode.kinetics: the tertiary distribution takes butler_volmer")
+            if self.operation.cell_voltage is None:
+                raise ValueError("operation.current_density: the tertiary distribution runs potentiostatically "
+                                 "(cell_voltage)")
+        if self.growth.max_advance > self.growth.front_element_size / 2:
+            raise ValueError("growth.max_advance: at most half of growth.front_element_size (a longer explicit "
+                             "step amplifies ripples at the front's spacing)")
+        if self.growth.deposit not in LIBRARY:
+            raise ValueError(f"growth.deposit: unknown material {self.growth.deposit!r} ({', '.join(LIBRARY)})")
+        return self
+
+    @property
+    def mesh_order(self) -> int:
+        return 1
+
+
+Case = ThermoelasticCase | GeometryCase | EtchCase | PlatingCase | SeedLayerCase | FillCase
 CASE_KINDS: dict[str, type[BaseModel]] = {"thermoelastic": ThermoelasticCase, "geometry": GeometryCase,
-                                          "etch": EtchCase, "plating": PlatingCase, "seed_layer": SeedLayerCase}
+                                          "etch": EtchCase, "plating": PlatingCase, "seed_layer": SeedLayerCase,
+                                          "fill": FillCase}
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -640,7 +714,7 @@ def check_geometry(geo) -> tuple[list[str], list[str]]:
 def cross_check(case: Case) -> None:
     geo = case.geometry
     regions, boundaries = check_geometry(geo)
-    if isinstance(case, (GeometryCase, EtchCase, PlatingCase, SeedLayerCase)):
+    if isinstance(case, (GeometryCase, EtchCase, PlatingCase, SeedLayerCase, FillCase)):
         return
     for region in regions:
         if region not in case.regions:
