@@ -30,11 +30,12 @@ from .masked_base import MaskedBase
 from .plating_cell import PlatingCell
 from .wafer import Wafer
 from .wafer_cell import WaferCell
+from .wiring_cell import WiringCell
 from .substrate import BumpedSubstrate
 
 GeometrySpec = Annotated[
     Union[LayeredPlate, CoreShell, ChipSizePackage, BumpedSubstrate, MaskedBase, PlatingCell, Wafer,
-          WaferCell, ExternalMesh],
+          WaferCell, WiringCell, ExternalMesh],
     Field(discriminator="type"),
 ]
 

@@ -1,5 +1,5 @@
 """Primary and secondary current distribution in the electrolyte (P2, 2D plane or
-axisymmetric).
+axisymmetric; P1 or P2 in 3D, with CG + GAMG inside Newton for large problems).
 
     div(kappa grad phi) = 0 in the electrolyte,
     kappa dphi/dn = i(eta) on an electrode (n out of the electrolyte), eta = V - phi - E_eq,
@@ -29,7 +29,7 @@ from dolfinx import fem
 from petsc4py import PETSc
 
 from .electrochem import KINETICS
-from .linalg import SolveError, solve_nonlinear_scalar, solve_scalar
+from .linalg import SolveError, assemble_system, solve_nonlinear_scalar, solve_scalar, solve_spd
 
 
 @dataclass
@@ -52,13 +52,14 @@ class CellSolution:
 
 class CurrentDistribution:
     def __init__(self, domain, conductivity: float, cathode: Electrode, anode: Electrode, T: float,
-                 axisymmetric: bool, length_scale: float):
+                 axisymmetric: bool, length_scale: float, degree: int = 2, linear: str = "direct"):
         self.domain = domain
+        self.linear = linear  # direct (MUMPS) | iterative (CG + GAMG)
         self.kappa = conductivity
         self.cathode, self.anode = cathode, anode
         self.T = T
         msh = domain.mesh
-        self.V = fem.functionspace(msh, ("Lagrange", 2))
+        self.V = fem.functionspace(msh, ("Lagrange", degree))
         x = ufl.SpatialCoordinate(msh)
         self.weight = 2 * math.pi * x[0] if axisymmetric else fem.Constant(msh, 1.0)
         self.ds = ufl.Measure("ds", domain=msh, subdomain_data=domain.facet_tags)
@@ -102,13 +103,22 @@ class CurrentDistribution:
         bcs = self._dirichlet(V_cell)
         primary = self.cathode.kinetics == "none" and self.anode.kinetics == "none"
         out = fem.Function(self.V, name="electrolyte_potential_V")
+        info: dict = {}
         if primary or phi is None:
             # the primary distribution: the answer, or Newton's start
             u = ufl.TrialFunction(self.V)
             bcs0 = bcs if primary else self._dirichlet(V_cell, every_electrode=True)
             a = self.scale * self.kappa * ufl.inner(ufl.grad(u), ufl.grad(w)) * self.weight * self.dx
             L = fem.Constant(self.domain.mesh, 0.0) * w * self.dx
-            solve_scalar(fem.form(a), fem.form(L), out, bcs0, name + "_primary")
+            if self.linear == "iterative":
+                A, b, _ = assemble_system(fem.form(a), fem.form(L), bcs0)
+                rep = solve_spd(A, b, out.x.petsc_vec, method="iterative", rtol=1e-10, max_iterations=2000,
+                                name=name + "_primary")
+                A.destroy()
+                b.destroy()
+                info["primary_cg_iterations"] = rep.iterations
+            else:
+                solve_scalar(fem.form(a), fem.form(L), out, bcs0, name + "_primary")
         else:
             out.x.array[:] = phi.x.array
         its = 0
@@ -125,9 +135,11 @@ class CurrentDistribution:
             bulk.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             floor = 1e-11 * bulk.norm()
             bulk.destroy()
-            report = solve_nonlinear_scalar(F, out, bcs, name, atol=max(1e-14, floor))
+            report = solve_nonlinear_scalar(F, out, bcs, name, atol=max(1e-14, floor), linear=self.linear)
             its = report.iterations
-        return CellSolution(out, V_cell, self.cathode_current(out), its)
+            info["linear_iterations"] = int(report.options["linear_iterations"])
+            info["newton_s"] = report.solve_s
+        return CellSolution(out, V_cell, self.cathode_current(out), its, info)
 
     def cathode_current(self, phi: fem.Function) -> float:
         """Current into the cathode from the discrete flux, positive when it flows from the

@@ -377,25 +377,41 @@ def solve_scalar(a, L, u: fem.Function, bcs: list, name: str) -> SolveReport:
 
 
 def solve_nonlinear_scalar(F, u: fem.Function, bcs: list, name: str, rtol: float = 1e-10,
-                           max_it: int = 50, atol: float = 1e-14, stol: float = 0.0) -> SolveReport:
-    """Newton (PETSc SNES, backtracking line search) with MUMPS for a scalar problem such
-    as a secondary current distribution; a failure raises SolveError with SNES's reason."""
+                           max_it: int = 50, atol: float = 1e-14, stol: float = 0.0,
+                           linear: str = "direct") -> SolveReport:
+    """Newton (PETSc SNES, backtracking line search) for a scalar problem such as a
+    secondary current distribution; a failure raises SolveError with SNES's reason.
+
+    ``linear``: ``direct`` (MUMPS) or ``iterative`` (CG + GAMG on the unpreconditioned
+    residual, rtol 1e-10: for large 3D problems whose Jacobian is symmetric positive
+    definite, as a secondary distribution's with monotone kinetics is)."""
     prefix = unique_prefix(name)
     options = {"snes_type": "newtonls", "snes_linesearch_type": "bt", "snes_rtol": rtol, "snes_atol": atol,
-               "snes_stol": stol, "snes_max_it": max_it, "ksp_type": "preonly", "pc_type": "lu",
-               "pc_factor_mat_solver_type": "mumps"}
+               "snes_stol": stol, "snes_max_it": max_it}
+    if linear == "iterative":
+        options.update({"ksp_type": "cg", "ksp_norm_type": "unpreconditioned", "ksp_rtol": 1e-10, "ksp_atol": 0.0,
+                        "ksp_max_it": 2000, "pc_type": "gamg", "pc_gamg_type": "agg",
+                        "pc_gamg_coarse_eq_limit": 1000, "mg_levels_ksp_type": "chebyshev",
+                        "mg_levels_pc_type": "jacobi", "mg_levels_ksp_chebyshev_esteig_steps": 10,
+                        "ksp_error_if_not_converged": True})
+    elif linear == "direct":
+        options.update({"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"})
+    else:
+        raise ValueError(f"linear must be 'direct' or 'iterative', not {linear!r}")
+    method = "newton+cg+gamg" if linear == "iterative" else "newton+mumps"
     t0 = time.perf_counter()
     problem = fem_petsc.NonlinearProblem(F, u, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options)
     try:
         problem.solve()
     except PETSc.Error as exc:
         raise SolveError(f"{name}: PETSc failed in the Newton solve (error {exc.ierr})",
-                         {"method": "newton+mumps", "petsc_error": int(exc.ierr)}) from None
+                         {"method": method, "petsc_error": int(exc.ierr)}) from None
     snes = problem.solver
     reason, its, fnorm = snes.getConvergedReason(), snes.getIterationNumber(), snes.getFunctionNorm()
-    report = SolveReport(method="newton+mumps", dofs=u.function_space.dofmap.index_map.size_global,
+    report = SolveReport(method=method, dofs=u.function_space.dofmap.index_map.size_global,
                          iterations=int(its), residual_rel=float(fnorm), reason=_snes_reason(reason),
                          solve_s=time.perf_counter() - t0, options={k: str(v) for k, v in options.items()})
+    report.options["linear_iterations"] = str(snes.getLinearSolveIterations())
     if reason <= 0:
         raise SolveError(f"{name}: Newton did not converge: {_snes_reason(reason)} after {its} iterations, "
                          f"residual norm {fnorm:.3e}", report.as_dict())

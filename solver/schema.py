@@ -392,11 +392,16 @@ class PlatingCase(CaseBase):
     anode: ElectrodeSpec = ElectrodeSpec()
     operation: Operation
     temperature: Temperature = Field(298.15, gt=0)
+    growth: Growth | None = Field(None, description="wiring_cell: Faraday thickness map after growth.time")
+    solver: LinearSolverSettings = LinearSolverSettings()
 
     @model_validator(mode="after")
     def _cell(self):
-        if self.geometry.type != "plating_cell":
-            raise ValueError(f"a plating case needs geometry.type = 'plating_cell', not {self.geometry.type!r}")
+        if self.geometry.type not in ("plating_cell", "wiring_cell"):
+            raise ValueError(f"a plating case needs geometry.type = 'plating_cell' or 'wiring_cell', "
+                             f"not {self.geometry.type!r}")
+        if self.geometry.type == "wiring_cell" and (self.electrolyte.tertiary or self.operation.current is not None):
+            raise ValueError("geometry.type = 'wiring_cell' runs the secondary distribution at a cell_voltage")
         problem = self.electrolyte.problem()
         if problem:
             raise ValueError(problem)
@@ -414,7 +419,7 @@ class PlatingCase(CaseBase):
 
     @property
     def mesh_order(self) -> int:
-        return 2
+        return 1 if self.geometry.type == "wiring_cell" else 2
 
 
 class SeedFilm(Strict):
