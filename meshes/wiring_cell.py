@@ -43,6 +43,7 @@ class WiringCell(GeometryModel):
 
     curved: ClassVar[bool] = True
     axisymmetric: ClassVar[bool] = False
+    shape: ClassVar[str] = "3D wiring"  # as plating cells name their shape (``sprout check``)
 
     @property
     def pad_centre(self) -> float:

@@ -64,3 +64,14 @@ def test_one_and_two_ranks_agree(tmp_path):
     for key in ("current_A", "thickness_min_um", "thickness_max_um", "thickness_mean_um",
                 "pad_to_line_thickness_ratio", "deposited_volume_um3"):
         assert relative(two[key], one[key]) < 1e-8, key
+
+
+def test_check_and_bad_geometry(tmp_path):
+    """``sprout check`` describes the case; a pad outside the cell is invalid input (exit 2,
+    one message naming the field)."""
+    r = sprout("check", CASE)
+    assert r.returncode == 0, r.stderr
+    assert "3D wiring cell" in r.stdout
+    r = sprout("run", CASE, "-o", tmp_path / "bad", "--set", "geometry.pad_x=290 um")
+    assert r.returncode == 2
+    assert "geometry.pad_x" in r.stderr and "Traceback" not in r.stderr
