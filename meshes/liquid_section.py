@@ -50,6 +50,12 @@ class LiquidSection:
             raise GeometryError("outline", f"two consecutive outline points coincide at "
                                            f"({loop[k, 0] * UM_PER_M:.4g}, {loop[k, 1] * UM_PER_M:.4g}) um")
 
+        crossing = _first_crossing(loop)
+        if crossing is not None:
+            # gmsh would loop for ever on a self-intersecting outline
+            raise GeometryError("outline", "the outline crosses itself near ({:.4g}, {:.4g}) um".format(
+                *(crossing * UM_PER_M)))
+
     @property
     def scale(self) -> float:
         pts = np.vstack([p for p, _ in self.pieces])
@@ -99,3 +105,22 @@ class LiquidSection:
         gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
         gmsh.option.setNumber("Mesh.MeshSizeMax", h)
         gmsh.option.setNumber("Mesh.Algorithm", 6)
+
+
+def _first_crossing(loop: np.ndarray) -> np.ndarray | None:
+    """A point where two non-adjacent edges of the closed polygon meet, or None."""
+    p, q = loop, np.roll(loop, -1, axis=0)
+    r = q - p
+    n = len(loop)
+    denom = r[:, None, 0] * r[None, :, 1] - r[:, None, 1] * r[None, :, 0]
+    ap = p[None, :, :] - p[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (ap[..., 0] * r[None, :, 1] - ap[..., 1] * r[None, :, 0]) / denom
+        u = (ap[..., 0] * r[:, None, 1] - ap[..., 1] * r[:, None, 0]) / denom
+    idx = np.arange(n)
+    gap = (idx[None, :] - idx[:, None]) % n
+    ok = (np.abs(denom) > 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1) & (gap > 1) & (gap < n - 1)
+    i, j = np.nonzero(ok)
+    if len(i) == 0:
+        return None
+    return p[i[0]] + t[i[0], j[0]] * r[i[0]]

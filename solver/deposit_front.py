@@ -144,30 +144,40 @@ def close_off(front: np.ndarray, s_start: float, s_end: float, start_wall: Wall,
         if signed_area(loop) < 0:
             pockets.append(loop)
         front = np.vstack([front[:a + 1], x, front[b + 1:]])
-    # the end wall (axis), skipping the last segment that ends on it
+    # the end wall (axis); the end itself lies on it, so only a hit beyond it counts
     ew = end_wall.points
-    i, j, t, u = _segment_hits(front[:-2], front[1:-1], ew[:-1], ew[1:])
+    i, j, t, u = _segment_hits(front[:-1], front[1:], ew[:-1], ew[1:])
+    s_hit = end_wall.s[j] + u * (end_wall.s[j + 1] - end_wall.s[j])
+    beyond = s_hit > s_end + 1e-9 * end_wall.length
+    i, t, s_hit = i[beyond], t[beyond], s_hit[beyond]
     if len(i):
         k = np.argmin(i)
         a = int(i[k])
         x = front[a] + t[k] * (front[a + 1] - front[a])
-        s_x = end_wall.s[j[k]] + u[k] * (end_wall.s[j[k] + 1] - end_wall.s[j[k]])
-        if s_x > s_end:
-            pockets.append(np.vstack([x, front[a + 1:], end_wall.between(s_end, s_x)[1:-1]]))
-            front = np.vstack([front[:a + 1], x])
-            s_end = s_x
-    # the start wall (film), skipping the first segment that starts on it
+        s_x = s_hit[k]
+        pockets.append(np.vstack([x, front[a + 1:], end_wall.between(s_end, s_x)[1:-1]]))
+        front = np.vstack([front[:a + 1], x])
+        s_end = s_x
+    # the start wall (film): the start lies on it; a hit beyond it (also by the first
+    # segment, cutting across a corner of the wall) closes the pocket between
     sw = start_wall.points
-    i, j, t, u = _segment_hits(front[1:-1], front[2:], sw[:-1], sw[1:])
+    i, j, t, u = _segment_hits(front[:-1], front[1:], sw[:-1], sw[1:])
+    s_hit = start_wall.s[j] + u * (start_wall.s[j + 1] - start_wall.s[j])
+    beyond = s_hit > s_start + 1e-9 * start_wall.length
+    i, t, s_hit = i[beyond], t[beyond], s_hit[beyond]
     if len(i):
-        k = np.argmax(i)
-        a = int(i[k]) + 1
+        # the pocket is closed where the front first meets the wall; between its first and
+        # last hit it runs inside the wall (one step's overshoot), dropped; the front goes
+        # on from the last
+        k = np.argmin(i)
+        a = int(i[k])
         x = front[a] + t[k] * (front[a + 1] - front[a])
-        s_x = start_wall.s[j[k]] + u[k] * (start_wall.s[j[k] + 1] - start_wall.s[j[k]])
-        if s_x > s_start:
-            pockets.append(np.vstack([start_wall.between(s_x, s_start)[:-1], front[:a + 1]]))
-            front = np.vstack([x, front[a + 1:]])
-            s_start = s_x
+        pockets.append(np.vstack([start_wall.between(s_hit[k], s_start)[:-1], front[:a + 1], x]))
+        k = np.argmax(i)
+        a = int(i[k])
+        x = front[a] + t[k] * (front[a + 1] - front[a])
+        front = np.vstack([x, front[a + 1:]])
+        s_start = s_hit[k]
     return front, s_start, s_end, pockets
 
 

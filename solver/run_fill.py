@@ -199,7 +199,7 @@ def fill_picture(path: Path, case, section, state) -> bool:
                          [[edge, section.full_level + geo.electrolyte.height]], [[edge, 0.0]]])
     depth = -section.front[:, 1].min()
     for sign in (1, -1):
-        def poly(p, **kw):
+        def poly(p, sign=sign, **kw):
             q = p * um
             q[:, 0] *= sign
             ax.add_patch(Polygon(q, closed=True, **kw))
