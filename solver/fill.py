@@ -152,6 +152,7 @@ class FillState:
     dofs: int = 0
     mesh_s: float = 0.0
     solve_s: float = 0.0
+    fields: list = field(default_factory=list, repr=False)  # the last solve's (not checkpointed)
 
 
 def _arclength_fraction(front: np.ndarray) -> np.ndarray:
@@ -211,7 +212,7 @@ def deposition_current(section: Section, front: np.ndarray, echem: Electrochemis
                        comm: MPI.Comm, name: str):
     """Mesh the electrolyte for this front and solve. Returns (deposition current density
     at the front's points (A/m^2), their weights int psi_i w ds, the solver's total
-    deposition current (A, or A/m), Newton iterations, dofs, mesh seconds)."""
+    deposition current (A, or A/m), Newton iterations, dofs, mesh seconds, the fields)."""
     t0 = time.perf_counter()
     geo = LiquidSection(section.pieces(front, s_start, s_end), section.element_size, section.spacing,
                         section.axisymmetric)
@@ -227,6 +228,8 @@ def deposition_current(section: Section, front: np.ndarray, echem: Electrochemis
                                     section.axisymmetric, section.length_scale, anion=echem.anion)
         state = dist.solve(echem.cell_voltage, name, echem.continuation_steps)
         total, its, dofs = state["current"], state["newton_iterations"], 2 * dist.W.dofmap.index_map.size_global
+        fields = [dist.u.sub(0).collapse(), dist.u.sub(1).collapse()]
+        fields[0].name, fields[1].name = "electrolyte_potential_V", "concentration_mol_per_m3"
 
         def flux(psi):
             return -dist.i * psi * dist.weight * ds
@@ -238,12 +241,13 @@ def deposition_current(section: Section, front: np.ndarray, echem: Electrochemis
         else:
             sol = dist.galvanostatic(echem.mean_current_density * section.footprint, name, V_guess=0.05)
         total, its, dofs = sol.current, sol.newton_iterations, dist.V.dofmap.index_map.size_global
+        fields = [sol.phi]
 
         def flux(psi):
             # the bulk term: at the discrete solution it equals the kinetic term where there is one
             return -echem.conductivity * ufl.inner(ufl.grad(sol.phi), ufl.grad(psi)) * dist.weight * dist.dx
     q, m = front_flux(domain, flux, front, section.axisymmetric)
-    return q, m, total, its, dofs, mesh_s
+    return q, m, total, its, dofs, mesh_s, fields
 
 
 def case_digest(resolved: dict) -> str:
@@ -299,8 +303,8 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
         front = state.front
         t0 = time.perf_counter()
         try:
-            q, weight, total, its, dofs, mesh_s = deposition_current(section, front, echem, state.s_start,
-                                                                     state.s_end, comm, f"fill_{state.step}")
+            q, weight, total, its, dofs, mesh_s, state.fields = deposition_current(
+                section, front, echem, state.s_start, state.s_end, comm, f"fill_{state.step}")
         except GeometryError as exc:
             raise SolveError(f"fill: at {state.time / 60:.4g} min the electrolyte cannot be meshed: {exc.message}",
                              {"time_s": state.time, "step": state.step}) from None

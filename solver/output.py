@@ -117,12 +117,15 @@ class Staging:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
-def write_from_root(out: Path, comm: MPI.Comm, write) -> dict:
+def write_from_root(out: Path, comm: MPI.Comm, write, fields=None) -> dict:
     """Build the output folder on rank 0: ``write(staging)`` writes the files and returns
     the summary. An error there is raised on every rank (none waits for rank 0 forever) and
-    nothing is left half-written in ``out``."""
+    nothing is left half-written in ``out``. ``fields(staging)``, if given, runs first on
+    every rank (collective writers such as VTX)."""
     staging = Staging(out, comm)
     try:
+        if fields is not None:
+            fields(staging)
         data, error = None, None
         if comm.rank == 0:
             try:
@@ -176,3 +179,14 @@ def summary(case_name: str, kind: str, status: str, ranks: int, dofs: int, wall_
         out["reference"] = {k: float(v) for k, v in reference.items()}
     out.update(extra)
     return out
+
+
+def field_writer(comm: MPI.Comm, name: str, functions: list):
+    """A ``fields`` hook for write_from_root: the functions (one space) to ``name``.bp (VTX,
+    ParaView reads it)."""
+    def write(staging) -> None:
+        import dolfinx.io
+
+        with dolfinx.io.VTXWriter(comm, staging.file(f"{name}.bp"), functions, engine="BP4") as w:
+            w.write(0.0)
+    return write

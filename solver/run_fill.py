@@ -33,7 +33,7 @@ from .fill import (
 )
 from .linalg import SolveError
 from .materials import library_material
-from .output import atomic_write_json, summary, write_csv, write_from_root
+from .output import atomic_write_json, field_writer, summary, write_csv, write_from_root
 from .schema import CaseError
 
 
@@ -100,7 +100,8 @@ def run_fill(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
         write_csv(staging.file("fronts.csv"), ["snapshot", "time_min", "r_um", "z_um"], np.concatenate(rows))
         coat = coat_profile(section, state)
         write_csv(staging.file("coat_profile.csv"), ["s_um", "r_um", "z_um", "thickness_um"], coat * 1e6)
-        files = ["summary.json", "case.resolved.json", "fill_history.csv", "fronts.csv", "coat_profile.csv"]
+        files = ["summary.json", "case.resolved.json", "fill_history.csv", "fronts.csv", "coat_profile.csv",
+                 "electrolyte.bp"]
         if fill_picture(staging.file("fill.png"), case, section, state):
             files.append("fill.png")
         atomic_write_json(staging.file("case.resolved.json"), resolved)
@@ -112,7 +113,8 @@ def run_fill(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write)
+    # the electrolyte at the end (the last mesh)
+    return write_from_root(out, comm, write, fields=field_writer(comm, "electrolyte", state.fields))
 
 
 def results_of(case, section, state, deposit, echem) -> dict:

@@ -20,7 +20,7 @@ from mpi4py import MPI
 from .current_distribution import CurrentDistribution, Electrode
 from .domain import build_domain
 from .electrochem import charge_transfer_resistance, uniformity, wagner_number
-from .output import atomic_write_json, summary, write_csv, write_from_root
+from .output import atomic_write_json, field_writer, summary, write_csv, write_from_root
 
 
 def _electrode(spec) -> Electrode:
@@ -72,7 +72,7 @@ def run_plating(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
         atomic_write_json(staging.file("case.resolved.json"), resolved)
         data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
                        time.perf_counter() - t0, results, None, source=source,
-                       files=["summary.json", "case.resolved.json", "cathode_current.csv"],
+                       files=["summary.json", "case.resolved.json", "cathode_current.csv", "potential.bp"],
                        solver={"method": "newton+mumps" if sol.newton_iterations else "mumps",
                                "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
                                "mesh_s": round(mesh_s, 4), **sol.info},
@@ -80,7 +80,7 @@ def run_plating(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write)
+    return write_from_root(out, comm, write, fields=field_writer(comm, "potential", [sol.phi]))
 
 
 def cathode_area(dist) -> float:
@@ -163,7 +163,7 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
         atomic_write_json(staging.file("case.resolved.json"), resolved)
         data = summary(case.name, case.kind, "ok", comm.size, dist.W.dofmap.index_map.size_global * 2,
                        time.perf_counter() - t0, results, None, source=source,
-                       files=["summary.json", "case.resolved.json"],
+                       files=["summary.json", "case.resolved.json", "potential_concentration.bp"],
                        solver={"method": "newton+mumps (monolithic potential and concentration)",
                                "electrolyte_model": el.model,
                                "newton_iterations": out_state["newton_iterations"],
@@ -173,7 +173,9 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write)
+    phi, c = dist.u.sub(0).collapse(), dist.u.sub(1).collapse()
+    phi.name, c.name = "electrolyte_potential_V", "concentration_mol_per_m3"
+    return write_from_root(out, comm, write, fields=field_writer(comm, "potential_concentration", [phi, c]))
 
 
 def wiring_linear_method(case, dofs: int) -> str:
@@ -292,7 +294,7 @@ def run_wiring(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved
                    "mesh_s": round(mesh_s, 4), **sol.info}
 
     def write(staging) -> dict:
-        files = ["summary.json", "case.resolved.json"]
+        files = ["summary.json", "case.resolved.json", "potential.bp"]
         if len(rows):
             write_csv(staging.file("cathode_thickness.csv"), ["x_um", "y_um", "thickness_um"], rows)
             files.append("cathode_thickness.csv")
@@ -303,4 +305,4 @@ def run_wiring(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write)
+    return write_from_root(out, comm, write, fields=field_writer(comm, "potential", [sol.phi]))
