@@ -121,6 +121,25 @@ def add_physical(dim: int, entities: list[int], name: str, tag: int) -> int:
     return tag
 
 
+def graded_size(near: str, entities: list[int], sampling: int, size_min: float, size_max: float,
+                dist_min: float, dist_max: float) -> int:
+    """A gmsh size field: ``size_min`` within ``dist_min`` of the entities (``near``:
+    "PointsList", "CurvesList" or "SurfacesList"), growing linearly to ``size_max`` at
+    ``dist_max``. Returns the field's tag."""
+    f = gmsh.model.mesh.field
+    dist = f.add("Distance")
+    f.setNumbers(dist, near, entities)
+    if near != "PointsList":
+        f.setNumber(dist, "Sampling", sampling)
+    grade = f.add("Threshold")
+    f.setNumber(grade, "InField", dist)
+    f.setNumber(grade, "SizeMin", size_min)
+    f.setNumber(grade, "SizeMax", size_max)
+    f.setNumber(grade, "DistMin", dist_min)
+    f.setNumber(grade, "DistMax", dist_max)
+    return grade
+
+
 def point_on(dim: int, tag: int) -> tuple[float, float, float]:
     """A point in the middle of a curve's or surface's parameter range."""
     lo, hi = gmsh.model.getParametrizationBounds(dim, tag)

@@ -16,7 +16,7 @@ from typing import ClassVar
 import gmsh
 import numpy as np
 
-from .base import UM_PER_M, GeometryError, add_physical
+from .base import UM_PER_M, GeometryError, add_physical, graded_size
 
 
 class LiquidSection:
@@ -90,17 +90,8 @@ class LiquidSection:
         add_physical(2, [face], "electrolyte", 1)
         for tag, (name, lines_of) in enumerate(curves.items(), start=2):
             add_physical(1, lines_of, name, tag)
-        f = gmsh.model.mesh.field
-        near = f.add("Distance")
-        f.setNumbers(near, "CurvesList", curves.get("cathode", []))
-        f.setNumber(near, "Sampling", 20)
-        grade = f.add("Threshold")
-        f.setNumber(grade, "InField", near)
-        f.setNumber(grade, "SizeMin", hf)
-        f.setNumber(grade, "SizeMax", h)
-        f.setNumber(grade, "DistMin", hf)
-        f.setNumber(grade, "DistMax", 10 * h)
-        f.setAsBackgroundMesh(grade)
+        grade = graded_size("CurvesList", curves.get("cathode", []), 20, hf, h, hf, 10 * h)
+        gmsh.model.mesh.field.setAsBackgroundMesh(grade)
         gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
         gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
         gmsh.option.setNumber("Mesh.MeshSizeMax", h)

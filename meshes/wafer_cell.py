@@ -25,7 +25,7 @@ from typing import ClassVar, Literal
 import gmsh
 from pydantic import Field, model_validator
 
-from .base import UM_PER_M, GeometryModel, add_physical, bounding_box, isclose
+from .base import UM_PER_M, GeometryModel, add_physical, bounding_box, graded_size, isclose
 from .units import Length
 
 
@@ -124,23 +124,8 @@ class WaferCell(GeometryModel):
     def _sizes(h: float, a: float, depth: float, cathode: list[int], rim: list[int]) -> None:
         bulk = max(h, depth / 8)
         f = gmsh.model.mesh.field
-        along = f.add("Distance")
-        f.setNumbers(along, "CurvesList", cathode)
-        f.setNumber(along, "Sampling", 400)
-        grade = f.add("Threshold")
-        f.setNumber(grade, "InField", along)
-        f.setNumber(grade, "SizeMin", h)
-        f.setNumber(grade, "SizeMax", bulk)
-        f.setNumber(grade, "DistMin", 0.0)
-        f.setNumber(grade, "DistMax", depth)
-        edge = f.add("Distance")
-        f.setNumbers(edge, "PointsList", rim)
-        sharp = f.add("Threshold")
-        f.setNumber(sharp, "InField", edge)
-        f.setNumber(sharp, "SizeMin", h / 10)
-        f.setNumber(sharp, "SizeMax", bulk)
-        f.setNumber(sharp, "DistMin", h / 10)
-        f.setNumber(sharp, "DistMax", min(0.2 * a, 20 * h) + bulk)
+        grade = graded_size("CurvesList", cathode, 400, h, bulk, 0.0, depth)
+        sharp = graded_size("PointsList", rim, 0, h / 10, bulk, h / 10, min(0.2 * a, 20 * h) + bulk)
         both = f.add("Min")
         f.setNumbers(both, "FieldsList", [grade, sharp])
         f.setAsBackgroundMesh(both)

@@ -24,7 +24,7 @@ from typing import ClassVar, Literal
 import gmsh
 from pydantic import Field
 
-from .base import UM_PER_M, GeometryError, GeometryModel, add_physical, bounding_box, isclose
+from .base import UM_PER_M, GeometryError, GeometryModel, add_physical, bounding_box, graded_size, isclose
 from .units import Length
 
 
@@ -117,17 +117,8 @@ class WiringCell(GeometryModel):
         um = UM_PER_M
         h = self.element_size * um
         far = (self.far_element_size or self.height / 4) * um
-        f = gmsh.model.mesh.field
-        dist = f.add("Distance")
-        f.setNumbers(dist, "SurfacesList", cathode)
-        f.setNumber(dist, "Sampling", 40)
-        grade = f.add("Threshold")
-        f.setNumber(grade, "InField", dist)
-        f.setNumber(grade, "SizeMin", h)
-        f.setNumber(grade, "SizeMax", far)
-        f.setNumber(grade, "DistMin", 0.0)
-        f.setNumber(grade, "DistMax", (self.resist_thickness + self.height) * um)
-        f.setAsBackgroundMesh(grade)
+        grade = graded_size("SurfacesList", cathode, 40, h, far, 0.0, (self.resist_thickness + self.height) * um)
+        gmsh.model.mesh.field.setAsBackgroundMesh(grade)
         gmsh.option.setNumber("Mesh.MeshSizeMin", 0.0)
         gmsh.option.setNumber("Mesh.MeshSizeMax", max(far, h))
         gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)

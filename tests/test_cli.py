@@ -34,7 +34,8 @@ def test_schema_is_json_schema_with_units():
     r = sprout("schema")
     assert r.returncode == 0
     schema = json.loads(r.stdout)
-    assert set(schema["discriminator"]["mapping"]) == {"thermoelastic", "geometry", "etch", "plating", "seed_layer", "fill"}
+    kinds = {"thermoelastic", "geometry", "etch", "plating", "seed_layer", "fill"}
+    assert set(schema["discriminator"]["mapping"]) == kinds
     assert "geometry" in schema["$defs"]["ThermoelasticCase"]["properties"]
     text = json.dumps(schema)
     assert "length with its unit" in text and "additionalProperties" in text
