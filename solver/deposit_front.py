@@ -120,6 +120,15 @@ def _segment_hits(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray):
     return i, j, t[i, j], u[i, j]
 
 
+def _hits_beyond(front: np.ndarray, wall: Wall, s_end: float):
+    """Where the front's segments meet the wall beyond arclength ``s_end`` (the front's own
+    end lies on the wall at s_end): (segment index, position along it, wall arclength)."""
+    i, j, t, u = _segment_hits(front[:-1], front[1:], wall.points[:-1], wall.points[1:])
+    s_hit = wall.s[j] + u * (wall.s[j + 1] - wall.s[j])
+    beyond = s_hit > s_end + 1e-9 * wall.length
+    return i[beyond], t[beyond], s_hit[beyond]
+
+
 def close_off(front: np.ndarray, s_start: float, s_end: float, start_wall: Wall, end_wall: Wall):
     """Cut from the front what it has closed off. Returns (front, s_start, s_end, pockets)
     with pockets the closed polygons of electrolyte cut off (in the order found):
@@ -145,11 +154,7 @@ def close_off(front: np.ndarray, s_start: float, s_end: float, start_wall: Wall,
             pockets.append(loop)
         front = np.vstack([front[:a + 1], x, front[b + 1:]])
     # the end wall (axis); the end itself lies on it, so only a hit beyond it counts
-    ew = end_wall.points
-    i, j, t, u = _segment_hits(front[:-1], front[1:], ew[:-1], ew[1:])
-    s_hit = end_wall.s[j] + u * (end_wall.s[j + 1] - end_wall.s[j])
-    beyond = s_hit > s_end + 1e-9 * end_wall.length
-    i, t, s_hit = i[beyond], t[beyond], s_hit[beyond]
+    i, t, s_hit = _hits_beyond(front, end_wall, s_end)
     if len(i):
         k = np.argmin(i)
         a = int(i[k])
@@ -160,11 +165,7 @@ def close_off(front: np.ndarray, s_start: float, s_end: float, start_wall: Wall,
         s_end = s_x
     # the start wall (film): the start lies on it; a hit beyond it (also by the first
     # segment, cutting across a corner of the wall) closes the pocket between
-    sw = start_wall.points
-    i, j, t, u = _segment_hits(front[:-1], front[1:], sw[:-1], sw[1:])
-    s_hit = start_wall.s[j] + u * (start_wall.s[j + 1] - start_wall.s[j])
-    beyond = s_hit > s_start + 1e-9 * start_wall.length
-    i, t, s_hit = i[beyond], t[beyond], s_hit[beyond]
+    i, t, s_hit = _hits_beyond(front, start_wall, s_start)
     if len(i):
         # the pocket is closed where the front first meets the wall; between its first and
         # last hit it runs inside the wall (one step's overshoot), dropped; the front goes

@@ -36,10 +36,10 @@ from meshes import GeometryError
 from meshes.liquid_section import LiquidSection
 
 from .current_distribution import CurrentDistribution, Electrode
-from .deposit_front import Void, Wall, close_off, grow, respace, section_measure, thickness_along
+from .deposit_front import Void, Wall, close_off, grow, respace, section_measure, signed_area, thickness_along
 from .domain import build_domain
 from .electrochem import deposition_rate
-from .etch_transport import isotropic_profile
+from .etch_transport import arclength_fraction, isotropic_profile
 from .linalg import SolveError
 from .output import atomic_write_json
 
@@ -153,11 +153,6 @@ class FillState:
     mesh_s: float = 0.0
     solve_s: float = 0.0
     fields: list = field(default_factory=list, repr=False)  # the last solve's (not checkpointed)
-
-
-def _arclength_fraction(front: np.ndarray) -> np.ndarray:
-    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(front, axis=0), axis=1))])
-    return s / s[-1]
 
 
 def front_flux(domain, flux, front: np.ndarray, axisymmetric: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +331,7 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
         if vmax <= 0:
             raise SolveError("fill: no deposition current reaches the front", {"time_s": state.time})
         dt = min(max_advance / vmax, duration - state.time)
-        s_here = _arclength_fraction(front)
+        s_here = arclength_fraction(front)
         if state.prev is None:
             v_step = v
         else:
@@ -354,8 +349,7 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
         for poly in pockets:
             volume, centroid = section_measure(poly, section.axisymmetric)
             perimeter = float(np.linalg.norm(np.diff(np.vstack([poly, poly[:1]]), axis=0), axis=1).sum())
-            thickness = 4 * abs(0.5 * float(np.sum(poly[:, 0] * np.roll(poly[:, 1], -1)
-                                                   - np.roll(poly[:, 0], -1) * poly[:, 1]))) / perimeter
+            thickness = 4 * abs(signed_area(poly)) / perimeter
             if thickness > max_advance:
                 state.voids.append(Void(state.time + dt, volume, (float(centroid[0]), float(centroid[1])),
                                         thickness, poly))

@@ -91,15 +91,20 @@ def thermoelastic_picture(path: Path, u: fem.Function, von_mises_cell: np.ndarra
         ax1.grid(True, alpha=0.3)
     else:
         fig, ax1 = plt.subplots(figsize=(7, 6))
-        p = surface.points
-        tc = ax1.tricontourf(1e3 * p[:, 0], 1e3 * p[:, 1], 1e6 * surface.w, levels=20, cmap="coolwarm")
-        fig.colorbar(tc, ax=ax1, label="bottom-surface w [um]")
-        ax1.set_aspect("equal")
-        ax1.set_xlabel("x [mm]")
-        ax1.set_ylabel("y [mm]")
+        _warpage_map(fig, ax1, surface)
         ax1.set_title(f"{title}: warpage {1e6 * surface.warpage:.4g} um, "
                       f"curvature {surface.curvature:.4g} 1/m")
     return _save(fig, path)
+
+
+def _warpage_map(fig, ax, surface) -> None:
+    """The bottom surface's deflection w over the plan (mm, um)."""
+    p = surface.points
+    tc = ax.tricontourf(1e3 * p[:, 0], 1e3 * p[:, 1], 1e6 * surface.w, levels=20, cmap="coolwarm")
+    fig.colorbar(tc, ax=ax, label="bottom-surface w [um]")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
 
 
 def _save(fig, path: Path) -> bool:
@@ -146,12 +151,7 @@ def _section_picture(path: Path, u: fem.Function, vm_cell: np.ndarray, surface, 
         fig.colorbar(coll, ax=ax, label="von Mises [MPa]", shrink=0.8)
     if surface is not None:
         ax = axes[-1, 0]
-        p = surface.points
-        tc = ax.tricontourf(1e3 * p[:, 0], 1e3 * p[:, 1], 1e6 * surface.w, levels=20, cmap="coolwarm")
-        fig.colorbar(tc, ax=ax, label="bottom-surface w [um]")
-        ax.set_aspect("equal")
-        ax.set_xlabel("x [mm]")
-        ax.set_ylabel("y [mm]")
+        _warpage_map(fig, ax, surface)
         ax.set_title(f"warpage {1e6 * surface.warpage:.3g} um, curvature {surface.curvature:.3g} 1/m")
     return _save(fig, path)
 

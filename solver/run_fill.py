@@ -21,6 +21,7 @@ import numpy as np
 from mpi4py import MPI
 
 from .current_distribution import Electrode
+from .deposit_front import signed_area
 from .electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
 from .fill import (
     Electrochemistry,
@@ -84,7 +85,8 @@ def run_fill(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
     solve_s = time.perf_counter() - t_solve
     if state.step == 0 and not restart:
         raise SolveError("fill: no growth step was taken", {"time_s": state.time})
-    results = results_of(case, section, state, deposit, echem)
+    coat = coat_profile(section, state)
+    results = results_of(case, section, state, deposit, echem, coat[:, 3])
 
     def write(staging) -> dict:
         hist = np.array(state.history)
@@ -98,7 +100,6 @@ def run_fill(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
         rows = [np.column_stack([np.full(len(f), k), np.full(len(f), t / 60), f * 1e6])
                 for k, (t, f) in enumerate(state.snapshots + [(state.time, state.front)])]
         write_csv(staging.file("fronts.csv"), ["snapshot", "time_min", "r_um", "z_um"], np.concatenate(rows))
-        coat = coat_profile(section, state)
         write_csv(staging.file("coat_profile.csv"), ["s_um", "r_um", "z_um", "thickness_um"], coat * 1e6)
         files = ["summary.json", "case.resolved.json", "fill_history.csv", "fronts.csv", "coat_profile.csv",
                  "electrolyte.bp"]
@@ -117,7 +118,8 @@ def run_fill(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
     return write_from_root(out, comm, write, fields=field_writer(comm, "electrolyte", state.fields))
 
 
-def results_of(case, section, state, deposit, echem) -> dict:
+def results_of(case, section, state, deposit, echem, coat: np.ndarray) -> dict:
+    """``coat``: the deposit's thickness at the starting wall's points (m)."""
     um3 = 1e18
     target = section.target_volume()
     start, end = state.history[0], state.history[-1]
@@ -162,13 +164,12 @@ def results_of(case, section, state, deposit, echem) -> dict:
             res.update({"largest_void_volume_um3": big.volume * um3, "largest_void_r_um": big.centroid[0] * 1e6,
                         "largest_void_z_um": big.centroid[1] * 1e6, "largest_void_closed_min": big.time / 60})
         if state.filled_at is None and not state.voids:
-            h = coat_profile(section, state)[:, 3]
+            h = coat
             res.update({"coat_min_thickness_um": float(h.min() * 1e6), "coat_max_thickness_um": float(h.max() * 1e6),
                         "coat_mean_thickness_um": float(h.mean() * 1e6), "coat_uniformity": uniformity(h),
                         "coat_min_over_max": float(h.min() / h.max())})
     else:
-        poly = np.vstack([[0.0, 0.0], state.front])
-        area = 0.5 * abs(float(np.sum(poly[:, 0] * np.roll(poly[:, 1], -1) - np.roll(poly[:, 0], -1) * poly[:, 1])))
+        area = abs(signed_area(np.vstack([[0.0, 0.0], state.front])))
         res["cylinder_radius_um"] = math.sqrt(4 * area / math.pi) * 1e6  # the quarter section's equivalent circle
         radii = np.linalg.norm(state.front, axis=1)
         res["cylinder_roundness_um"] = float(radii.max() - radii.min()) * 1e6
