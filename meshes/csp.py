@@ -265,6 +265,19 @@ class ChipSizePackage(GeometryModel):
         return 0.0
 
     # -- checks ----------------------------------------------------------------------------
+    def facts(self) -> dict[str, float]:
+        """What the process engineer checks in this geometry (micrometres): per arrangement
+        (suffix _2, _3 from the second on) the resin thickness and how far the bump tips
+        project above it into the wiring."""
+        um = UM_PER_M
+        out = {}
+        for k, (a, lv) in enumerate(zip(self.arrangements, self.levels())):
+            sfx = "" if k == 0 else f"_{k + 1}"
+            out[f"resin_thickness_um{sfx}"] = a.resin_thickness * um
+            out[f"tip_projection_um{sfx}"] = lv["tip"] - lv["resin_top"]
+            out[f"wiring_thickness_um{sfx}"] = a.wiring.thickness * um
+        return out
+
     def check(self) -> None:
         um = UM_PER_M
         p = self.pads

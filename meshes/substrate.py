@@ -215,6 +215,20 @@ class BumpedSubstrate(HoleArray, GeometryModel):
         d = self.concavity.depth if depth is None else depth
         return math.pi * R**2 * d + math.pi**2 / 2 * R * d**2 + 2 / 3 * math.pi * d**3
 
+    def facts(self) -> dict[str, float]:
+        """Concavity and bump figures (micrometres): depth and reach at the film; from stage
+        ``filled`` on the bump's extent below the film, lined by the barrier (which the final
+        stage removes, leaving the bump protruding by that much)."""
+        um = UM_PER_M
+        out = {"concavity_depth_um": self.depth * um, "concavity_radius_at_film_um": self.reach() * um,
+               "undercut_um": (self.reach() - self.film.hole_radius) * um}
+        if self._at("filled"):
+            inner = self.depth - self.barrier_thickness
+            out["bump_depth_below_film_um"] = inner * um
+            out["bump_radius_at_film_um"] = (self.reach() - self.barrier_thickness) * um
+            out["barrier_thickness_um"] = self.barrier_thickness * um
+        return out
+
     # -- checks --------------------------------------------------------------------------------
     def check(self) -> None:
         um = UM_PER_M

@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>)")
     run.add_argument("-v", "--verbose", action="store_true")
     run.add_argument("--restart", action="store_true",
-                     help="fill cases: resume from OUT/checkpoint.json (written after every growth step)")
+                     help="fill cases: resume from OUT/checkpoint.json (written after every growth step); "
+                          "flows: reuse the steps whose inputs are unchanged and whose summary is complete")
     with_case(sub.add_parser("check", help="validate a case file without running it"))
     mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
     mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")
@@ -95,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"ok: sweep {spec.name} ({spec.method}): {len(cases)} valid cases of {base.name}")
                 return EXIT_OK
             case = load_case(args.case, args.overrides)
+            if case.kind == "flow":
+                from .flow import check_flow, describe_flow
+
+                text = describe_flow(case, check_flow(case, args.case))
+            else:
+                text = describe(case)
             if comm.rank == 0:
-                print(describe(case))
+                print(text)
             return EXIT_OK
         if args.command == "mesh":
             return run_mesh(args, comm, log)
@@ -108,7 +115,14 @@ def main(argv: list[str] | None = None) -> int:
 
                 return worker_loop(args.out)
             return run_sweep(args, log) if args.command == "sweep" else run_sweep_case(args)
-        data = execute_run(args.case, args.out, args.overrides, comm, log, restart=args.restart)
+        from .flow import FlowFailed
+
+        try:
+            data = execute_run(args.case, args.out, args.overrides, comm, log, restart=args.restart)
+        except FlowFailed as exc:
+            if comm.rank == 0:
+                print(f"sprout: flow stopped at {exc}; see {exc.data['out']}/summary.json", file=sys.stderr)
+            return EXIT_FAILED
         if comm.rank == 0:
             print(f"{data['case']}: {data['status']} in {data['wall_s']:.2f} s -> {data['out']}/summary.json")
         return EXIT_OK
@@ -186,19 +200,24 @@ def describe(case) -> str:
             f"P{case.model.degree}){extra}; regions: {regions}")
 
 
-def execute_run(path, out, overrides, comm, log=None, restart: bool = False) -> dict:
+def execute_run(path, out, overrides, comm, log=None, restart: bool = False, case=None) -> dict:
     """Validate, solve, write. Raises CaseError (nothing written) or SolveError (a failed
-    summary written)."""
+    summary written); a flow raises FlowFailed (its summary written). ``case``: already
+    validated (a flow's step), else read from ``path`` with ``overrides``."""
     from .output import Staging, atomic_write_json, summary
     from .run_thermoelastic import results_of, solve_case, write_outputs
 
     log = log or get_logger(comm)
     t0 = time.perf_counter()
-    case = load_case(path, overrides)
+    case = case if case is not None else load_case(path, overrides)
     out = Path(out) if out else Path("results") / case.name
     if out.exists() and not out.is_dir():
         raise CaseError(f"-o {out}: exists and is not a directory")
     log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, comm.size, "" if comm.size == 1 else "s", out)
+    if case.kind == "flow":
+        from .flow import run_flow
+
+        return run_flow(case, out, comm, log, t0, str(path), restart=restart)
     if case.kind == "geometry":
         from .meshing import run_geometry
 
@@ -210,7 +229,8 @@ def execute_run(path, out, overrides, comm, log=None, restart: bool = False) -> 
         return data
     resolved = resolved_case(case)
     if restart and case.kind != "fill":
-        raise CaseError(f"--restart: {case.kind} cases run in one go and keep no checkpoint (fill cases do)")
+        raise CaseError(f"--restart: {case.kind} cases run in one go and keep no checkpoint (fill cases and "
+                        "flows do)")
     if case.kind == "fill":
         from .run_fill import run_fill
 

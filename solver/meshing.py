@@ -199,6 +199,8 @@ def run_geometry(case, out: Path, comm: MPI.Comm, t0: float, source: str) -> dic
                    "mesh_s": info["mesh_s"]}
         for name, n in info["cells_per_region"].items():
             results[f"cells_{name}"] = n
+        facts = getattr(case.geometry, "facts", None)
+        results.update(facts() if facts else {})
         kind = "volume" if info["dimension"] == 3 else "area"
         for name, v in m.items():
             results[f"{kind}_{name}_{unit}"] = v * scale

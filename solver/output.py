@@ -181,6 +181,14 @@ def summary(case_name: str, kind: str, status: str, ranks: int, dofs: int, wall_
     return out
 
 
+def concavity_toml(points, comment: str) -> str:
+    """A ``[geometry.concavity] profile`` snippet (points (r, z) in metres, from the film/base
+    interface to the axis) that a substrate geometry reads: how the etch and the barrier
+    plating hand their concavity to the next step of a flow."""
+    rows = "".join(f'  ["{r * 1e6:.6g} um", "{min(z, 0.0) * 1e6:.6g} um"],\n' for r, z in points)
+    return f"# {comment}\n[geometry.concavity]\nprofile = [\n{rows}]\n"
+
+
 def field_writer(comm: MPI.Comm, name: str, functions: list):
     """A ``fields`` hook for write_from_root: the functions (one space) to ``name``.bp (VTX,
     ParaView reads it)."""

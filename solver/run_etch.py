@@ -24,7 +24,7 @@ from .analytic import isotropic_etch_volume
 from .domain import Domain, build_domain
 from .etch_front import Front, GhostExchange, Graph, arrival_distance, distance_to_simplices
 from .etch_measure import etched_measure, front_points
-from .output import atomic_write_json, atomic_write_text, summary, write_csv, write_from_root
+from .output import atomic_write_json, atomic_write_text, concavity_toml, summary, write_csv, write_from_root
 
 UM = 1e6
 
@@ -313,10 +313,8 @@ def _write(case, history, profiles, extra, staging, t0, source, resolved, ranks)
     for h, prof in zip(history, profiles):
         rows += [(h["time_min"], r * UM, z * UM) for r, z in prof]
     write_csv(staging.file("profiles.csv"), ["time_min", "r_um", "z_um"], np.array(rows))
-    snippet = "# The etched concavity, for the substrate geometry (process B's plating structure):\n"
-    snippet += "[geometry.concavity]\nprofile = [\n" + "".join(
-        f'  ["{r * UM:.6g} um", "{z * UM:.6g} um"],\n' for r, z in profiles[-1]) + "]\n"
-    atomic_write_text(staging.file("concavity.toml"), snippet)
+    atomic_write_text(staging.file("concavity.toml"), concavity_toml(
+        profiles[-1], "The etched concavity, for the substrate geometry (process B's plating structure):"))
     files = ["summary.json", "case.resolved.json", "etch_history.csv", "profiles.csv", "concavity.toml"]
     if case.output.picture and etch_picture(staging.file("etch.png"), case, history, profiles,
                                             extra.get("_sections")):

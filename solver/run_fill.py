@@ -34,7 +34,15 @@ from .fill import (
 )
 from .linalg import SolveError
 from .materials import library_material
-from .output import atomic_write_json, field_writer, summary, write_csv, write_from_root
+from .output import (
+    atomic_write_json,
+    atomic_write_text,
+    concavity_toml,
+    field_writer,
+    summary,
+    write_csv,
+    write_from_root,
+)
 from .schema import CaseError
 
 
@@ -103,6 +111,12 @@ def run_fill(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resol
         write_csv(staging.file("coat_profile.csv"), ["s_um", "r_um", "z_um", "thickness_um"], coat * 1e6)
         files = ["summary.json", "case.resolved.json", "fill_history.csv", "fronts.csv", "coat_profile.csv",
                  "electrolyte.bp"]
+        lined = lined_concavity(section, state)
+        if lined is not None:
+            atomic_write_text(staging.file("concavity.toml"), concavity_toml(
+                lined, f"The concavity lined by {state.time / 60:.4g} min of "
+                f"{case.growth.deposit} ({case.name}), for the next plating step:"))
+            files.append("concavity.toml")
         if fill_picture(staging.file("fill.png"), case, section, state):
             files.append("fill.png")
         atomic_write_json(staging.file("case.resolved.json"), resolved)
@@ -174,6 +188,18 @@ def results_of(case, section, state, deposit, echem, coat: np.ndarray) -> dict:
         radii = np.linalg.norm(state.front, axis=1)
         res["cylinder_roundness_um"] = float(radii.max() - radii.min()) * 1e6
     return res
+
+
+def lined_concavity(section, state) -> np.ndarray | None:
+    """The deposit surface as a new concavity profile (m), when it still is one: an open
+    surface (not filled, no void) running from the film underside to the axis below the
+    film/base interface."""
+    if section.full_level is None or state.filled_at is not None or state.voids:
+        return None
+    f = state.front
+    if abs(f[0, 1]) > 1e-12 or abs(f[-1, 0]) > 1e-12 or f[:, 1].max() > 1e-12:
+        return None
+    return f
 
 
 def fill_picture(path: Path, case, section, state) -> bool:
