@@ -156,7 +156,7 @@ def close_off(front: np.ndarray, s_start: float, s_end: float, start_wall: Wall,
     # the end wall (axis); the end itself lies on it, so only a hit beyond it counts
     i, t, s_hit = _hits_beyond(front, end_wall, s_end)
     if len(i):
-        k = np.argmin(i)
+        k = np.argmin(i + t)  # along the front: segment, then position on it
         a = int(i[k])
         x = front[a] + t[k] * (front[a + 1] - front[a])
         s_x = s_hit[k]
@@ -170,11 +170,11 @@ def close_off(front: np.ndarray, s_start: float, s_end: float, start_wall: Wall,
         # the pocket is closed where the front first meets the wall; between its first and
         # last hit it runs inside the wall (one step's overshoot), dropped; the front goes
         # on from the last
-        k = np.argmin(i)
-        a = int(i[k])
+        k = np.argmin(i + t)  # along the front: segment, then position on it (one segment can
+        a = int(i[k])           # cross the film's underside and then its hole wall)
         x = front[a] + t[k] * (front[a + 1] - front[a])
         pockets.append(np.vstack([start_wall.between(s_hit[k], s_start)[:-1], front[:a + 1], x]))
-        k = np.argmax(i)
+        k = np.argmax(i + t)
         a = int(i[k])
         x = front[a] + t[k] * (front[a + 1] - front[a])
         front = np.vstack([x, front[a + 1:]])

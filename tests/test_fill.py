@@ -83,6 +83,21 @@ def test_a_front_touching_the_film_ahead_of_its_contact_seals_the_pocket_between
     assert area == pytest.approx(0.5 * (5.0 - 10.0 / 3.0) * 1.0)  # the triangle (3.33, 0), (5, 0), (4, -1)
 
 
+
+def test_a_segment_crossing_the_film_underside_and_then_its_hole_wall_turns_the_corner():
+    """Near the hole's corner (r = 10, z = 0) one segment of the front can cross the film
+    underside and then the hole wall: the front must go on from the later crossing (on the
+    hole wall, z = 0.0169), not from the earlier one, which would leave the segment cutting
+    through the film's corner (the electrolyte could then not be meshed)."""
+    film = Wall([[20.0, 0.0], [10.0, 0.0], [10.0, 8.0], [30.0, 8.0]])
+    axis = Wall([[0.0, -5.0], [0.0, 60.0]])
+    front = np.array([[10.54, 0.0], [10.43, -0.076], [10.23, -0.0117], [9.79, 0.043], [5.0, 0.1], [0.0, -1.0]])
+    new, s_start, s_end, pockets = close_off(front, 20.0 - 10.54, 4.0, film, axis)
+    z_wall = -0.0117 + (0.043 + 0.0117) * (10.23 - 10.0) / (10.23 - 9.79)  # the segment at r = 10
+    assert np.allclose(new[0], [10.0, z_wall]) and np.allclose(new[1:], front[3:])
+    assert s_start == pytest.approx(10.0 + z_wall)
+    assert len(pockets) == 1 and s_end == 4.0
+
 def test_a_front_crossing_itself_drops_a_metal_loop_but_keeps_a_liquid_one():
     """The electrolyte is on the front's right: a clockwise loop holds electrolyte (a
     void), a counter-clockwise one is metal swept twice."""
