@@ -213,11 +213,11 @@ def execute_run(path, out, overrides, comm, log=None, restart: bool = False, cas
     out = Path(out) if out else Path("results") / case.name
     if out.exists() and not out.is_dir():
         raise CaseError(f"-o {out}: exists and is not a directory")
-    log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, comm.size, "" if comm.size == 1 else "s", out)
     if case.kind == "flow":
         from .flow import run_flow
 
         return run_flow(case, out, comm, log, t0, str(path), restart=restart)
+    log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, comm.size, "" if comm.size == 1 else "s", out)
     if case.kind == "geometry":
         from .meshing import run_geometry
 

@@ -92,6 +92,8 @@ def run_flow(flow: FlowCase, out: Path, comm: MPI.Comm, log, t0: float, source: 
     from .cli import execute_run  # the one place a case is run
 
     check_flow(flow, source)
+    log.info("flow %s: %d steps on %d rank%s -> %s", flow.name, len(flow.steps), comm.size,
+             "" if comm.size == 1 else "s", out)
     base = Path(source).parent
     before = _previous_steps(out, comm) if restart else {}
     if comm.rank == 0:
@@ -155,7 +157,8 @@ def run_flow(flow: FlowCase, out: Path, comm: MPI.Comm, log, t0: float, source: 
 def _case_path(base: Path, step: FlowStep, where: str) -> Path:
     path = base / step.case
     if not path.is_file():
-        raise CaseError(f"{where}.case: {step.case}: no such case file (relative to the flow file)")
+        raise CaseError(f"{where}.case: {step.case}: no such case file"
+                        + ("" if Path(step.case).is_absolute() else f" (in {base}, the flow file's folder)"))
     return path
 
 

@@ -780,8 +780,8 @@ def format_validation_error(exc: ValidationError, raw: dict) -> str:
     elif kind.startswith("literal_error") or kind == "union_tag_invalid":
         msg = msg.replace("Input should be", "must be")
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    if not path and re.match(r"^[a-z_][\w.\[\]]*: ", msg):
-        return f"{msg}{more}"  # a whole-case rule that names its field itself
+    if re.match(r"^[a-z_][\w.\[\]]*: ", msg):  # a model's rule that names its field itself
+        return f"{path}.{msg}{more}" if path else f"{msg}{more}"
     return f"{path or '<case>'}: {msg}{more}"
 
 

@@ -34,7 +34,7 @@ def test_schema_is_json_schema_with_units():
     r = sprout("schema")
     assert r.returncode == 0
     schema = json.loads(r.stdout)
-    kinds = {"thermoelastic", "geometry", "etch", "plating", "seed_layer", "fill"}
+    kinds = {"thermoelastic", "geometry", "etch", "plating", "seed_layer", "fill", "flow"}
     assert set(schema["discriminator"]["mapping"]) == kinds
     assert "geometry" in schema["$defs"]["ThermoelasticCase"]["properties"]
     text = json.dumps(schema)
