@@ -40,7 +40,7 @@ from .schema import (
 # What the flow's summary shows of a step when the step names nothing itself.
 KEY_RESULTS = {
     "geometry": ["cells", "quality_min", "tip_projection_um", "wiring_thickness_um", "concavity_depth_um",
-                 "undercut_um", "bump_depth_below_film_um", "bump_radius_at_film_um"],
+                 "undercut_um", "barrier_thickness_um", "bump_depth_below_film_um", "bump_radius_at_film_um"],
     "seed_layer": ["centre_thickness_um", "edge_thickness_um", "thickness_uniformity", "current_uniformity"],
     "plating": ["mean_current_density_A_per_dm2", "thickness_mean_um", "thickness_min_um", "uniformity_pct"],
     "etch": ["depth_um", "undercut_um", "etch_factor", "etched_volume_per_hole_um3", "mass_balance_rel"],
@@ -119,7 +119,9 @@ def run_flow(flow: FlowCase, out: Path, comm: MPI.Comm, log, t0: float, source: 
                 record["reused"] = True
                 log.info("  unchanged since the last run: reused %s", folder)
             else:
-                resume = case.kind == "fill" and restart and (folder / "checkpoint.json").exists()
+                # an interrupted fill of the same inputs resumes from its checkpoint
+                resume = (case.kind == "fill" and restart
+                          and _checkpoint_digest(folder, comm) == record["inputs_digest"])
                 data = execute_run(base / step.case, folder, [], comm, log, restart=resume, case=case)
             results = data["results"]
             failed = _unmet(step, results)
@@ -268,6 +270,16 @@ def _read_summary(folder: Path, comm) -> dict:
         except (OSError, ValueError):
             data = {}
     return comm.bcast(data, root=0)
+
+
+def _checkpoint_digest(folder: Path, comm) -> str | None:
+    digest = None
+    if comm.rank == 0:
+        try:
+            digest = json.loads((folder / "checkpoint.json").read_text(encoding="utf-8")).get("digest")
+        except (OSError, ValueError):
+            pass
+    return comm.bcast(digest, root=0)
 
 
 def _digest(resolved: dict) -> str:

@@ -596,8 +596,9 @@ def reference_terms(expr: str) -> list[tuple[str, str | None, str | None, float 
 class FlowStep(Strict):
     """One step of a flow: an ordinary case file run in its own folder OUT/<nn>_<name>.
     ``{step.key}`` in ``set`` stands for an earlier step's result (keys end in their unit,
-    so write it after: ``"geometry.barrier_thickness={barrier.coat_mean_thickness_um} um"``); ``{step}`` in
-    ``merge`` for an earlier step's folder."""
+    so write it after: ``"geometry.barrier_thickness={barrier.coat_mean_thickness_um} um"``),
+    also as a product or quotient with other results and numbers (``{a.x * b.y / b.z}``);
+    ``{step}`` in ``merge`` for an earlier step's folder."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40, description="step name; its folder is <nn>_<name>")
     case: str = Field(min_length=1, description="case file, relative to the flow file")
