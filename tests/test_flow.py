@@ -151,11 +151,13 @@ set = ["growth.time={minutes} min"]
 [[steps]]
 name = "stack"
 case = "{flows}/process_b/bump_stack.toml"
-set = ["geometry.concavity.depth={{etch.depth_um}} um", "geometry.barrier_thickness={{barrier.coat_mean_thickness_um}} um"]
+set = ["geometry.concavity.depth={{etch.depth_um}} um",
+       "geometry.barrier_thickness={{barrier.coat_mean_thickness_um}} um"]
 [[steps]]
 name = "stress"
 case = "{flows}/process_b/bump_stress.toml"
-set = ["geometry.concavity.depth={{etch.depth_um}} um", "geometry.barrier_thickness={{barrier.coat_mean_thickness_um}} um"]
+set = ["geometry.concavity.depth={{etch.depth_um}} um",
+       "geometry.barrier_thickness={{barrier.coat_mean_thickness_um}} um"]
 """
 
 
@@ -206,7 +208,7 @@ def test_two_ranks_give_the_serial_flow(tmp_path):
     (("film_hole_etch.toml", "no_such_case.toml"), "no_such_case.toml: no such case file"),
     (("require = [{require}]", 'require = ["undercut_um <> 5"]'), "steps[0].require[0]"),
     (("set = [\"growth.time={minutes} min\"]", 'set = ["growth.time=-4 min"]'), "growth.time"),
-    (("{{etch.depth_um}} um\", \"geometry.barrier", "{{etch.depth_um * }} um\", \"geometry.barrier"),
+    (("{{etch.depth_um}} um\",\n", "{{etch.depth_um * }} um\",\n"),
      "neither step.result_key nor a number"),
 ])
 def test_a_bad_flow_is_invalid_input_and_writes_nothing(tmp_path, change, message):
