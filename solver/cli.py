@@ -296,6 +296,8 @@ def execute_run(path, out, overrides, comm, log=None, restart: bool = False, cas
 def run_mesh(args, comm, log) -> int:
     """Build the mesh with gmsh only (rank 0) and write it with quality figures."""
     case = load_case(args.case, args.overrides)
+    if case.kind == "flow":
+        raise CaseError(f"{args.case}: a flow has no mesh of its own; mesh the case files of its steps")
     out = Path(args.out) if args.out else Path("results") / f"{case.name}-mesh"
     if comm.rank == 0:
         from .meshing import write_mesh_files

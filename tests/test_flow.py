@@ -221,10 +221,12 @@ def test_a_bad_flow_is_invalid_input_and_writes_nothing(tmp_path, change, messag
     assert not (tmp_path / "out").exists()
 
 
-def test_sprout_check_lists_the_steps():
+def test_sprout_check_lists_the_steps_and_mesh_refuses_a_flow(tmp_path):
     r = sprout("check", FLOWS / "process_b.toml")
     assert r.returncode == 0, r.stderr
     assert "etch (etch) -> barrier (fill) -> fill (fill) -> cap (geometry)" in r.stdout
+    r = sprout("mesh", FLOWS / "process_b.toml", "-o", tmp_path / "mesh")
+    assert r.returncode == 2 and "a flow has no mesh of its own" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_merge_replaces_the_innermost_tables():
