@@ -63,7 +63,8 @@ def test_process_a_runs_every_step_and_summarises_each(process_a):
     key = steps_of(data)
     assert key["bumps_and_resin"]["key_results"]["tip_projection_um"] == pytest.approx(9.0)  # 5 + 2 x 27 - 50
     assert 0.05 < key["seed_film"]["key_results"]["thickness_uniformity"] < 0.2
-    assert key["wafer_cooldown"]["key_results"]["warpage_um"] > 100  # a 200 mm wafer under a 50 um resin
+    # a 200 mm wafer under a 50 um resin, with large deflection (the demo's test: 490 um)
+    assert 400 < key["wafer_cooldown"]["key_results"]["warpage_um"] < 552
     assert key["package_stress"]["key_results"]["cold_max_von_mises_MPa"] > \
         key["package_stress"]["key_results"]["room_max_von_mises_MPa"]
 
