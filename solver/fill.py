@@ -204,10 +204,12 @@ def front_flux(domain, flux, front: np.ndarray, axisymmetric: bool) -> tuple[np.
 
 
 def deposition_current(section: Section, front: np.ndarray, echem: Electrochemistry, s_start: float, s_end: float,
-                       comm: MPI.Comm, name: str):
+                       comm: MPI.Comm, name: str, previous: list | None = None):
     """Mesh the electrolyte for this front and solve. Returns (deposition current density
     at the front's points (A/m^2), their weights int psi_i w ds, the solver's total
-    deposition current (A, or A/m), Newton iterations, dofs, mesh seconds, the fields)."""
+    deposition current (A, or A/m), Newton iterations, dofs, mesh seconds, the fields).
+    ``previous``: the last step's tertiary fields, the starting guess (else, or if Newton
+    fails from it, a continuation from 0 V)."""
     t0 = time.perf_counter()
     geo = LiquidSection(section.pieces(front, s_start, s_end), section.element_size, section.spacing,
                         section.axisymmetric)
@@ -218,10 +220,20 @@ def deposition_current(section: Section, front: np.ndarray, echem: Electrochemis
     if echem.diffusivity is not None:
         from .tertiary import TertiaryDistribution
 
-        dist = TertiaryDistribution(domain, echem.conductivity, echem.diffusivity, echem.bulk_concentration,
-                                    echem.valence, k, echem.anode_equilibrium, echem.temperature,
-                                    section.axisymmetric, section.length_scale, anion=echem.anion)
-        state = dist.solve(echem.cell_voltage, name, echem.continuation_steps)
+        def distribution():
+            return TertiaryDistribution(domain, echem.conductivity, echem.diffusivity, echem.bulk_concentration,
+                                        echem.valence, k, echem.anode_equilibrium, echem.temperature,
+                                        section.axisymmetric, section.length_scale, anion=echem.anion)
+
+        dist, state = distribution(), None
+        if previous is not None and len(previous) == 2:
+            try:
+                dist.warm_start(*previous, echem.cell_voltage)
+                state = dist.solve(echem.cell_voltage, f"{name}_warm", 1)
+            except SolveError:
+                dist = distribution()  # a front that changed too much: from 0 V again
+        if state is None:
+            state = dist.solve(echem.cell_voltage, name, echem.continuation_steps)
         total, its, dofs = state["current"], state["newton_iterations"], 2 * dist.W.dofmap.index_map.size_global
         fields = [dist.u.sub(0).collapse(), dist.u.sub(1).collapse()]
         fields[0].name, fields[1].name = "electrolyte_potential_V", "concentration_mol_per_m3"
@@ -299,7 +311,8 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
         t0 = time.perf_counter()
         try:
             q, weight, total, its, dofs, mesh_s, state.fields = deposition_current(
-                section, front, echem, state.s_start, state.s_end, comm, f"fill_{state.step}")
+                section, front, echem, state.s_start, state.s_end, comm, f"fill_{state.step}",
+                previous=state.fields or None)
         except GeometryError as exc:
             raise SolveError(f"fill: at {state.time / 60:.4g} min the electrolyte cannot be meshed: {exc.message}",
                              {"time_s": state.time, "step": state.step}) from None
