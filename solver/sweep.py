@@ -160,7 +160,11 @@ def check_cases(base: Path, spec: SweepSpec, cases: list[SweepCase]) -> None:
     """Every case must be valid before anything runs (exit 2 names the case and field)."""
     for case in cases:
         try:
-            load_case(base, spec.set + case.overrides())
+            loaded = load_case(base, spec.set + case.overrides())
+            if loaded.kind == "flow":  # and each step's case as far as it can be known beforehand
+                from .flow import check_flow
+
+                check_flow(loaded, str(base))
         except CaseError as exc:
             raise CaseError(f"sweep {case.id} ({_describe(case)}): {exc}") from None
 

@@ -247,3 +247,15 @@ def test_a_flow_inside_a_flow_is_refused(tmp_path):
 
     with pytest.raises(CaseError, match="is itself a flow"):
         check_flow(case, str(tmp_path / "outer.toml"))
+
+
+def test_a_sweep_over_a_flow_checks_each_step_before_running(tmp_path):
+    """A sweep whose base is a flow: every case's steps are validated up front, so a value
+    that breaks a step is invalid input naming the sweep case, the step and the field."""
+    flow = small_flow(tmp_path / "flow.toml")
+    (tmp_path / "sweep.toml").write_text(
+        f'[sweep]\nname = "s"\nbase = "{flow.name}"\nmethod = "list"\n'
+        '[sweep.parameters]\n"steps[1].set[0]" = ["growth.time=3 min", "growth.time=-5 min"]\n')
+    r = sprout("check", tmp_path / "sweep.toml")
+    assert r.returncode == 2
+    assert "case_0001" in r.stderr and "steps[1] (barrier)" in r.stderr and "growth.time" in r.stderr
