@@ -253,16 +253,15 @@ def _write(flow, out, comm, records, status, t0, source, reason) -> dict:
 
 
 def _previous_steps(out: Path, comm) -> dict:
-    data = _read_summary(out, comm) if (out / "summary.json").exists() else {}
-    return {r["step"]: r for r in data.get("steps", []) if r.get("status") == "ok"}
+    return {r["step"]: r for r in _read_summary(out, comm).get("steps", []) if r.get("status") == "ok"}
 
 
 def _complete(folder: Path, comm) -> bool:
-    path = folder / "summary.json"
-    return path.exists() and _read_summary(folder, comm).get("status") == "ok"
+    return _read_summary(folder, comm).get("status") == "ok"
 
 
 def _read_summary(folder: Path, comm) -> dict:
+    """The folder's summary.json as rank 0 reads it ({} if there is none), on every rank."""
     data = None
     if comm.rank == 0:
         try:
