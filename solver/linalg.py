@@ -225,9 +225,11 @@ class ElasticSolver:
 
     def __init__(self, a: fem.Form, bcs: list, V: fem.FunctionSpace, formulation: str, method: str, rtol: float,
                  max_iterations: int, name: str):
-        self.a, self.bcs, self.V = a, bcs, V
+        self.a, self.bcs, self.V, self.formulation = a, bcs, V, formulation
         self.method, self.rtol, self.max_iterations, self.name = method, rtol, max_iterations, name
         self.nullspace = rigid_body_modes(V, formulation) if method == "iterative" else None
+        self.p_multigrid = method == "iterative" and V.element.basix_element.degree == 2
+        self._clear_after_setup: list[str] = []
         self.A: PETSc.Mat | None = None
         self.ksp: PETSc.KSP | None = None
         self.prefix = unique_prefix(name)
@@ -248,6 +250,8 @@ class ElasticSolver:
             self.A.setNearNullSpace(self.nullspace)
         self.A.setOption(PETSc.Mat.Option.SPD, True)
         self.assemble_s += time.perf_counter() - t0
+        if self.p_multigrid:
+            self._coarse_operator()
         if self.ksp is None:
             self.ksp = PETSc.KSP().create(self.A.getComm())
             self.ksp.setOptionsPrefix(self.prefix)
@@ -267,6 +271,50 @@ class ElasticSolver:
             raise SolveError(f"{self.name}: preconditioner set-up failed (PETSc error {exc.ierr})",
                              {"method": self.method, "petsc_error": int(exc.ierr)}) from None
         self.setup_s += time.perf_counter() - t1
+        opts = PETSc.Options()
+        for k in self._clear_after_setup:
+            del opts[k]
+        self._clear_after_setup = []
+
+    def _coarse_operator(self) -> None:
+        """p-multigrid for P2: the P1 operator P^T A P (P the P1 -> P2 interpolation) with the
+        P1 rigid-body modes, for the coarse level's GAMG. On the first call also the KSP:
+        CG, one Chebyshev/Jacobi sweep on P2, one GAMG V-cycle on P1. GAMG straight on P2
+        aggregates the quadratic dofs poorly: on the 951k-dof CSP block, 119 -> 82 CG
+        iterations and set-up + solve 73.5 -> 22.3 s (2 ranks)."""
+        if self.ksp is None:
+            V1 = fem.functionspace(self.V.mesh, ("Lagrange", 1, (self.V.mesh.geometry.dim,)))
+            self.P = fem_petsc.interpolation_matrix(V1, self.V)
+            self.P.assemble()
+            self.nullspace1 = rigid_body_modes(V1, self.formulation)
+        else:
+            self.A1.destroy()
+        self.A1 = self.A.PtAP(self.P)
+        self.A1.setNearNullSpace(self.nullspace1)
+        self.A1.setOption(PETSc.Mat.Option.SPD, True)
+        if self.ksp is not None:
+            self.ksp.getPC().getMGCoarseSolve().setOperators(self.A1)
+            return
+        gamg = elasticity_options("iterative", self.rtol, self.max_iterations)
+        options = {k: v for k, v in gamg.items() if not k.startswith(("pc_", "mg_"))}
+        options.update({"pc_type": "mg", "pc_mg_galerkin": "none", "mg_levels_ksp_type": "chebyshev",
+                        "mg_levels_pc_type": "jacobi", "mg_levels_ksp_chebyshev_esteig_steps": 10,
+                        "mg_levels_ksp_max_it": 1, "mg_coarse_ksp_type": "preonly"})
+        options.update({"mg_coarse_" + k: v for k, v in gamg.items() if k.startswith(("pc_", "mg_"))})
+        opts = PETSc.Options()
+        for k, v in options.items():
+            opts[self.prefix + k] = v
+        self.ksp = PETSc.KSP().create(self.A.getComm())
+        self.ksp.setOptionsPrefix(self.prefix)
+        self.ksp.setOperators(self.A)
+        pc = self.ksp.getPC()
+        pc.setType("mg")
+        pc.setMGLevels(2)
+        pc.setMGInterpolation(1, self.P)
+        self.ksp.setFromOptions()
+        pc.getMGCoarseSolve().setOperators(self.A1)
+        self._clear_after_setup = [self.prefix + k for k in options]  # the levels read them at set-up
+        self.options = options
 
     def solve(self, L: fem.Form, x: PETSc.Vec) -> SolveReport:
         t0 = time.perf_counter()
@@ -287,7 +335,8 @@ class ElasticSolver:
         b.destroy()
         reason = _reason_name(self.ksp.getConvergedReason())
         report = SolveReport(
-            method="cg+gamg" if self.method == "iterative" else "mumps",
+            method=("cg+pmg(p2/p1-gamg)" if self.p_multigrid else "cg+gamg") if self.method == "iterative"
+            else "mumps",
             dofs=self.A.getSize()[0], iterations=self.ksp.getIterationNumber(), residual_rel=float(residual),
             reason=reason, assemble_s=self.assemble_s + t_rhs, setup_s=self.setup_s, solve_s=t_solve,
             options={k: str(v) for k, v in self.options.items()},
@@ -297,7 +346,7 @@ class ElasticSolver:
         return report
 
     def destroy(self) -> None:
-        for obj in (self.ksp, self.A):
+        for obj in (self.ksp, self.A, getattr(self, "A1", None), getattr(self, "P", None)):
             if obj is not None:
                 obj.destroy()
 
