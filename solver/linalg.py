@@ -281,7 +281,7 @@ class ElasticSolver:
         P1 rigid-body modes, for the coarse level's GAMG. On the first call also the KSP:
         CG, one Chebyshev/Jacobi sweep on P2, one GAMG V-cycle on P1. GAMG straight on P2
         aggregates the quadratic dofs poorly: on the 951k-dof CSP block, 119 -> 82 CG
-        iterations and set-up + solve 73.5 -> 22.3 s (2 ranks)."""
+        iterations and set-up + solve 73.5 -> 19.9 s (2 ranks)."""
         if self.ksp is None:
             V1 = fem.functionspace(self.V.mesh, ("Lagrange", 1, (self.V.mesh.geometry.dim,)))
             self.P = fem_petsc.interpolation_matrix(V1, self.V)

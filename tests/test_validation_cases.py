@@ -50,6 +50,17 @@ def test_matches_closed_form(name, parallel, shared_tmp):
     assert read_summary(shared_tmp / name)["results"] == data["results"]
 
 
+@pytest.mark.parametrize("name", sorted(TOLERANCES))
+def test_iterative_p_multigrid_matches_closed_form(name, shared_tmp):
+    """The same comparisons through CG with the P2 -> P1 p-multigrid (GAMG on P1) that
+    large package models use: the tolerance is on the true residual (1e-10), so the same
+    closed-form tolerances hold."""
+    data = run(name, shared_tmp / f"{name}_pmg", ["solver.method=iterative"])
+    assert data["solver"]["method"] == "cg+pmg(p2/p1-gamg)"
+    for key, tol in TOLERANCES[name].items():
+        assert relative(data["results"][key], data["reference"][key]) < tol, key
+
+
 @pytest.mark.parametrize("parallel", SERIAL_AND_MPI)
 def test_free_expansion_is_stress_free(parallel, shared_tmp):
     """Equal CTE, different E and nu, 3-2-1 supports: u = alpha dT x exactly, sigma = 0.
