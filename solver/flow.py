@@ -22,6 +22,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 from .domain import MeshingError
+from .fill import case_digest
 from .linalg import SolveError
 from .output import atomic_write_json, summary
 from .schema import (
@@ -112,7 +113,7 @@ def run_flow(flow: FlowCase, out: Path, comm: MPI.Comm, log, t0: float, source: 
             raw = _step_case(step, base, done, where)
             case = validate_case(raw, source=f"{where} {step.case}")
             record["kind"] = case.kind
-            record["inputs_digest"] = _digest(resolved_case(case))
+            record["inputs_digest"] = case_digest(resolved_case(case))
             prior = before.get(step.name)
             if prior and prior.get("inputs_digest") == record["inputs_digest"] and _complete(folder, comm):
                 data = _read_summary(folder, comm)
@@ -253,7 +254,7 @@ def _write(flow, out, comm, records, status, t0, source, reason) -> dict:
 
 
 def _previous_steps(out: Path, comm) -> dict:
-    return {r["step"]: r for r in _read_summary(out, comm).get("steps", []) if r.get("status") == "ok"}
+    return {r["step"]: r for r in _read_json(out / "summary.json", comm).get("steps", []) if r.get("status") == "ok"}
 
 
 def _complete(folder: Path, comm) -> bool:
@@ -261,27 +262,19 @@ def _complete(folder: Path, comm) -> bool:
 
 
 def _read_summary(folder: Path, comm) -> dict:
-    """The folder's summary.json as rank 0 reads it ({} if there is none), on every rank."""
-    data = None
-    if comm.rank == 0:
-        try:
-            data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-    return comm.bcast(data, root=0)
+    return _read_json(folder / "summary.json", comm)
 
 
 def _checkpoint_digest(folder: Path, comm) -> str | None:
-    digest = None
+    return _read_json(folder / "checkpoint.json", comm).get("digest")
+
+
+def _read_json(path: Path, comm) -> dict:
+    """A JSON file as rank 0 reads it ({} if there is none), on every rank."""
+    data = None
     if comm.rank == 0:
         try:
-            digest = json.loads((folder / "checkpoint.json").read_text(encoding="utf-8")).get("digest")
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            pass
-    return comm.bcast(digest, root=0)
-
-
-def _digest(resolved: dict) -> str:
-    from .fill import case_digest
-
-    return case_digest(resolved)
+            data = {}
+    return comm.bcast(data, root=0)

@@ -227,8 +227,19 @@ class ElasticSolver:
                  max_iterations: int, name: str):
         self.a, self.bcs, self.V, self.formulation = a, bcs, V, formulation
         self.method, self.rtol, self.max_iterations, self.name = method, rtol, max_iterations, name
-        self.nullspace = rigid_body_modes(V, formulation) if method == "iterative" else None
+        # p-multigrid for P2: CG, one Chebyshev/Jacobi sweep on P2, one GAMG V-cycle on the
+        # P1 operator P^T A P (P the P1 -> P2 interpolation) with the P1 rigid-body modes.
+        # GAMG straight on P2 aggregates the quadratic dofs poorly: on the 951k-dof CSP
+        # block, 119 -> 82 CG iterations and set-up + solve 73.5 -> 19.9 s (2 ranks).
         self.p_multigrid = method == "iterative" and V.element.basix_element.degree == 2
+        self.nullspace = rigid_body_modes(V, formulation) if method == "iterative" and not self.p_multigrid \
+            else None
+        if self.p_multigrid:
+            V1 = fem.functionspace(V.mesh, ("Lagrange", 1, (V.mesh.geometry.dim,)))
+            self.P = fem_petsc.interpolation_matrix(V1, V)
+            self.P.assemble()
+            self.nullspace1 = rigid_body_modes(V1, formulation)
+        self.A1: PETSc.Mat | None = None  # the P1 operator (p-multigrid)
         self._clear_after_setup: list[str] = []
         self.A: PETSc.Mat | None = None
         self.ksp: PETSc.KSP | None = None
@@ -250,19 +261,15 @@ class ElasticSolver:
             self.A.setNearNullSpace(self.nullspace)
         self.A.setOption(PETSc.Mat.Option.SPD, True)
         self.assemble_s += time.perf_counter() - t0
-        if self.p_multigrid:
-            self._coarse_operator()
         if self.ksp is None:
-            self.ksp = PETSc.KSP().create(self.A.getComm())
-            self.ksp.setOptionsPrefix(self.prefix)
-            opts = PETSc.Options()
-            options = elasticity_options(self.method, self.rtol, self.max_iterations)
-            for k, v in options.items():
-                opts[self.prefix + k] = v
-            self.ksp.setFromOptions()
-            for k in options:
-                del opts[self.prefix + k]
-            self.options = options
+            self._create_ksp()
+        if self.p_multigrid:
+            if self.A1 is not None:
+                self.A1.destroy()
+            self.A1 = self.A.PtAP(self.P)
+            self.A1.setNearNullSpace(self.nullspace1)
+            self.A1.setOption(PETSc.Mat.Option.SPD, True)
+            self.ksp.getPC().getMGCoarseSolve().setOperators(self.A1)
         self.ksp.setOperators(self.A)
         t1 = time.perf_counter()
         try:
@@ -276,44 +283,28 @@ class ElasticSolver:
             del opts[k]
         self._clear_after_setup = []
 
-    def _coarse_operator(self) -> None:
-        """p-multigrid for P2: the P1 operator P^T A P (P the P1 -> P2 interpolation) with the
-        P1 rigid-body modes, for the coarse level's GAMG. On the first call also the KSP:
-        CG, one Chebyshev/Jacobi sweep on P2, one GAMG V-cycle on P1. GAMG straight on P2
-        aggregates the quadratic dofs poorly: on the 951k-dof CSP block, 119 -> 82 CG
-        iterations and set-up + solve 73.5 -> 19.9 s (2 ranks)."""
-        if self.ksp is None:
-            V1 = fem.functionspace(self.V.mesh, ("Lagrange", 1, (self.V.mesh.geometry.dim,)))
-            self.P = fem_petsc.interpolation_matrix(V1, self.V)
-            self.P.assemble()
-            self.nullspace1 = rigid_body_modes(V1, self.formulation)
-        else:
-            self.A1.destroy()
-        self.A1 = self.A.PtAP(self.P)
-        self.A1.setNearNullSpace(self.nullspace1)
-        self.A1.setOption(PETSc.Mat.Option.SPD, True)
-        if self.ksp is not None:
-            self.ksp.getPC().getMGCoarseSolve().setOperators(self.A1)
-            return
-        gamg = elasticity_options("iterative", self.rtol, self.max_iterations)
-        options = {k: v for k, v in gamg.items() if not k.startswith(("pc_", "mg_"))}
-        options.update({"pc_type": "mg", "pc_mg_galerkin": "none", "mg_levels_ksp_type": "chebyshev",
-                        "mg_levels_pc_type": "jacobi", "mg_levels_ksp_chebyshev_esteig_steps": 10,
-                        "mg_levels_ksp_max_it": 1, "mg_coarse_ksp_type": "preonly"})
-        options.update({"mg_coarse_" + k: v for k, v in gamg.items() if k.startswith(("pc_", "mg_"))})
+    def _create_ksp(self) -> None:
+        options = elasticity_options(self.method, self.rtol, self.max_iterations)
+        if self.p_multigrid:
+            gamg = options
+            options = {k: v for k, v in gamg.items() if not k.startswith(("pc_", "mg_"))}
+            options.update({"pc_type": "mg", "pc_mg_galerkin": "none", "mg_levels_ksp_type": "chebyshev",
+                            "mg_levels_pc_type": "jacobi", "mg_levels_ksp_chebyshev_esteig_steps": 10,
+                            "mg_levels_ksp_max_it": 1, "mg_coarse_ksp_type": "preonly"})
+            options.update({"mg_coarse_" + k: v for k, v in gamg.items() if k.startswith(("pc_", "mg_"))})
         opts = PETSc.Options()
         for k, v in options.items():
             opts[self.prefix + k] = v
         self.ksp = PETSc.KSP().create(self.A.getComm())
         self.ksp.setOptionsPrefix(self.prefix)
-        self.ksp.setOperators(self.A)
-        pc = self.ksp.getPC()
-        pc.setType("mg")
-        pc.setMGLevels(2)
-        pc.setMGInterpolation(1, self.P)
+        if self.p_multigrid:
+            pc = self.ksp.getPC()
+            pc.setType("mg")
+            pc.setMGLevels(2)
+            pc.setMGInterpolation(1, self.P)
         self.ksp.setFromOptions()
-        pc.getMGCoarseSolve().setOperators(self.A1)
-        self._clear_after_setup = [self.prefix + k for k in options]  # the levels read them at set-up
+        # multigrid levels read their options at set-up, so they are cleared after it
+        self._clear_after_setup = [self.prefix + k for k in options]
         self.options = options
 
     def solve(self, L: fem.Form, x: PETSc.Vec) -> SolveReport:
@@ -346,7 +337,7 @@ class ElasticSolver:
         return report
 
     def destroy(self) -> None:
-        for obj in (self.ksp, self.A, getattr(self, "A1", None), getattr(self, "P", None)):
+        for obj in (self.ksp, self.A, self.A1, getattr(self, "P", None)):
             if obj is not None:
                 obj.destroy()
 
@@ -423,6 +414,17 @@ def solve_scalar(a, L, u: fem.Function, bcs: list, name: str) -> SolveReport:
         raise SolveError(f"{name}: the direct solve left a true relative residual {residual:.3e} (required 1e-8)",
                          report.as_dict())
     return report
+
+
+def residual_floor(terms, fraction: float) -> float:
+    """``fraction`` of the norm of the assembled ``terms`` (a residual's transport part) as
+    Newton's absolute tolerance: the residual's round-off floor scales with the currents,
+    and below it the line search fails instead of converging."""
+    vec = fem_petsc.assemble_vector(fem.form(terms))
+    vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    floor = fraction * vec.norm()
+    vec.destroy()
+    return max(1e-14, floor)
 
 
 def solve_nonlinear_scalar(F, u: fem.Function, bcs: list, name: str, rtol: float = 1e-10,

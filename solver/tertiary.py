@@ -46,7 +46,7 @@ from mpi4py import MPI
 from dolfinx import fem
 
 from .electrochem import FARADAY, f_over_rt
-from .linalg import SolveError, solve_nonlinear_scalar
+from .linalg import SolveError, residual_floor, solve_nonlinear_scalar
 
 
 def binary_conductivity(concentration: float, valence: int, diffusivity: float, anion_diffusivity: float,
@@ -130,14 +130,7 @@ class TertiaryDistribution:
         round-off floor (measured 1e-10 on the fill's meshes). From a good guess (a warm
         start: 1.9 -> 5e-6 -> 2e-9 in two iterations) the default relative tolerance asks for
         less than the floor, and the line search then fails at it."""
-        import dolfinx.fem.petsc as fem_petsc
-        from petsc4py import PETSc
-
-        vec = fem_petsc.assemble_vector(fem.form(self.bulk))
-        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        floor = 1e-9 * vec.norm()
-        vec.destroy()
-        return max(1e-14, floor)
+        return residual_floor(self.bulk, 1e-9)
 
     def warm_start(self, potential: fem.Function, concentration: fem.Function, V_cell: float) -> None:
         """Start from a solution at ``V_cell`` on another mesh of (nearly) the same liquid:
