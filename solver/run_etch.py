@@ -274,7 +274,7 @@ def _mixed(case, comm, log):
     geo, spec = case.geometry, case.etch.etchant
     metal = library_material(spec.metal)
     etchant = Etchant(spec.concentration, spec.diffusivity, spec.rate_constant, spec.stagnant_layer,
-                      metal.molar_mass / metal.density, spec.stoichiometry)
+                      metal.molar_mass / metal.density, spec.stoichiometry, spec.diffusion == "transient")
     log.info("mixed-control etch: Da = k delta / D = %.3g, reaction-limited rate %.4g um/min", etchant.damkoehler,
              etchant.reaction_limited_rate * 6e7)
     run = run_transport(geo, etchant, list(case.etch.times), case.etch.max_advance, comm, log)
@@ -294,8 +294,11 @@ def _mixed(case, comm, log):
         })
         profiles.append(wall)
     extra = {"dofs": run.steps[-1].dofs, "reference": None,
-             "solver": {"method": "quasi-steady diffusion (P2, MUMPS) with explicit wall motion, remeshed each step",
-                        "steps": len(run.steps), "damkoehler": etchant.damkoehler,
+             "solver": {"method": ("transient diffusion (P2, backward Euler, MUMPS)" if etchant.transient else
+                                   "quasi-steady diffusion (P2, MUMPS)")
+                        + " with explicit wall motion, remeshed each step", "steps": run.wall_steps,
+                        "start_steps": run.start_steps, "damkoehler": etchant.damkoehler,
+                        "stefan_number": etchant.beta,
                         "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
              "damkoehler": etchant.damkoehler}
     return history, profiles, extra

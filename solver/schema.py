@@ -229,8 +229,10 @@ class GeometryCase(CaseBase):
 
 
 class Etchant(Strict):
-    """The liquid of a mixed-control etch: quasi-steady diffusion through a stagnant layer,
-    first-order kinetics on the metal."""
+    """The liquid of a mixed-control etch: diffusion through a stagnant layer (well mixed
+    above it), first-order kinetics on the metal. ``diffusion = "transient"`` keeps dc/dt:
+    fresh etchant at t = 0 in a quiescent liquid (a deep ``stagnant_layer``), where no
+    steady state exists."""
 
     concentration: Concentration = Field(gt=0, description="etchant in the bulk, c0")
     diffusivity: Diffusivity = Field(gt=0, description="etchant diffusivity D in the liquid")
@@ -238,6 +240,9 @@ class Etchant(Strict):
     stagnant_layer: Length = Field(gt=0, description="diffusion layer above the film, delta")
     metal: str = Field("Cu", description="library material etched (its molar volume M / rho)")
     stoichiometry: float = Field(1.0, gt=0, description="moles of etchant per mole of metal")
+    diffusion: Literal["quasi_steady", "transient"] = Field(
+        "quasi_steady", description="quasi_steady: the liquid's concentration in balance with the wall at every "
+        "step; transient: dc/dt = D lap c from fresh etchant, carried across the remeshed liquid")
 
 
 class EtchSettings(Strict):
