@@ -172,16 +172,20 @@ def test_mass_balance_holds_at_coarse_and_fine_steps(tmp_path):
         assert data["results"]["mass_balance_rel"] < 5e-3, step
 
 
-def test_mixed_etch_on_two_ranks(tmp_path):
+@pytest.mark.parametrize("diffusion", ["quasi_steady", "transient"])
+def test_mixed_etch_on_two_ranks(tmp_path, diffusion):
     """The remeshed liquid is distributed; the wall and the history are the same on 2 ranks.
     One solve agrees to 1e-14; over the steps the walls differ by round-off, gmsh meshes
-    them a little differently, and the answers differ by that remeshing (7e-8 measured):
-    tolerance 1e-6."""
-    one = run(tmp_path, "one", k="1e-3 m/s", times='["10 s"]', advance="0.5 um")
-    two = run(tmp_path, "two", ranks=2, k="1e-3 m/s", times='["10 s"]', advance="0.5 um")
+    them a little differently, and the answers differ by that remeshing (7e-8 measured
+    quasi-steady; transient, where the concentration is also carried across the meshes,
+    1.3e-7): tolerance 1e-6. The mass balance, itself a difference of two volumes 0.4 %
+    apart, to 1e-7 absolute (7e-9 measured transient)."""
+    one = run(tmp_path, "one", k="1e-3 m/s", times='["10 s"]', advance="0.5 um", diffusion=diffusion)
+    two = run(tmp_path, "two", ranks=2, k="1e-3 m/s", times='["10 s"]', advance="0.5 um", diffusion=diffusion)
     assert two["ranks"] == 2
     for key, value in one["results"].items():
-        assert two["results"][key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+        floor = 1e-7 if key == "mass_balance_rel" else 1e-9
+        assert two["results"][key] == pytest.approx(value, rel=1e-6, abs=floor), (key, value, two["results"][key])
 
 
 def test_diffusion_limited_case_shadows_the_undercut(tmp_path):
