@@ -400,11 +400,11 @@ class BumpedSubstrate(HoleArray, GeometryModel):
         liquid many diffusion lengths deep costs cells in proportion to the wall's length,
         not to its area. The growth over 5 coarse sizes keeps neighbouring cells within
         about 20 % of each other."""
+        if not cathode:
+            raise GeometryError("geometry.electrolyte.cathode_element_size", "the electrolyte touches no cathode")
         um = UM_PER_M
         fine = self.electrolyte.cathode_element_size * um
         coarse = max(fine, min(sizes["electrolyte"], self.element_size * um))
-        if not cathode:
-            raise GeometryError("geometry.electrolyte.cathode_element_size", "the electrolyte touches no cathode")
         near = "CurvesList" if self.dimension == 2 else "SurfacesList"
         grade = graded_size(near, cathode, 4 if self.dimension == 2 else 40, fine, coarse, fine, 5 * coarse)
         f = gmsh.model.mesh.field

@@ -106,7 +106,7 @@ def respace(front: np.ndarray, spacing: float) -> np.ndarray:
     return np.delete(front, short, axis=0) if len(short) else front
 
 
-def _segment_hits(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray):
+def segment_hits(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray):
     """Intersections of segments p_i q_i with segments a_j b_j: (i, j, t along pq, u along ab)."""
     r = q - p
     s = b - a
@@ -123,7 +123,7 @@ def _segment_hits(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray):
 def _hits_beyond(front: np.ndarray, wall: Wall, s_end: float):
     """Where the front's segments meet the wall beyond arclength ``s_end`` (the front's own
     end lies on the wall at s_end): (segment index, position along it, wall arclength)."""
-    i, j, t, u = _segment_hits(front[:-1], front[1:], wall.points[:-1], wall.points[1:])
+    i, j, t, u = segment_hits(front[:-1], front[1:], wall.points[:-1], wall.points[1:])
     s_hit = wall.s[j] + u * (wall.s[j + 1] - wall.s[j])
     beyond = s_hit > s_end + 1e-9 * wall.length
     return i[beyond], t[beyond], s_hit[beyond]
@@ -141,7 +141,7 @@ def close_off(front: np.ndarray, s_start: float, s_end: float, start_wall: Wall,
     pockets = []
     while True:  # self-crossings, one at a time
         p, q = front[:-1], front[1:]
-        i, j, t, _ = _segment_hits(p, q, p, q)
+        i, j, t, _ = segment_hits(p, q, p, q)
         keep = j > i + 1
         if not keep.any():
             break

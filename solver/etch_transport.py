@@ -44,6 +44,7 @@ from dolfinx import fem
 
 from meshes import BumpedSubstrate, GeometryError
 
+from .deposit_front import segment_hits
 from .domain import build_domain
 from .linalg import SolveError, solve_scalar
 
@@ -204,16 +205,18 @@ class Liquid:
             self.previous.x.array[self.liquid_dofs[sliver]] = before.wall_concentration[nearest]
         self.previous.x.scatter_forward()
 
-    def solve(self, dt: float | None, name: str) -> tuple[np.ndarray, float]:
-        """One step; returns (flux density k c at the wall points in mol/m^2/s, the
-        integrated flux in mol/s)."""
+    def solve(self, dt: float | None, name: str) -> float:
+        """One step; returns the integrated flux (mol/s)."""
         self.inverse_dt.value = 0.0 if dt is None else 1.0 / dt
         solve_scalar(self.a, self.L, self.c, self.bcs, name)
-        comm = self.domain.mesh.comm
-        total = comm.allreduce(fem.assemble_scalar(self.flux_form), op=MPI.SUM)
+        return self.domain.mesh.comm.allreduce(fem.assemble_scalar(self.flux_form), op=MPI.SUM)
+
+    def wall_flux(self) -> np.ndarray:
+        """The flux density k c at the wall points (mol/m^2/s) of the last solve; the wall's
+        concentration is kept for the next liquid's sliver."""
         q = wall_flux(self.c, self.profile, self.geo, self.etchant.rate_constant, self.liquid_cells)
         self.wall_concentration = q / self.etchant.rate_constant
-        return q, total
+        return q
 
 
 _GAUSS = (np.array([0.5 - math.sqrt(15) / 10, 0.5, 0.5 + math.sqrt(15) / 10]), np.array([5, 8, 5]) / 18)
@@ -254,11 +257,11 @@ def smoothed_flux(q: np.ndarray, wall: np.ndarray) -> np.ndarray:
     (finer than the cells that resolve the flux) grew tenfold per step once the kinetics
     were fast (k = 1 m/s, D / k = 1 nm). The pass removes that zig-zag and leaves a smooth
     flux changed at second order in the spacing."""
-    a, b = wall[:-1], wall[1:]
-    length = np.linalg.norm(b - a, axis=1)
+    wa, wb = hat_r_weights(wall)
+    length = np.linalg.norm(np.diff(wall, axis=0), axis=1)
     m = np.zeros(len(wall))
-    np.add.at(m, np.arange(len(a)), length * (2 * a[:, 0] + b[:, 0]) / 6)
-    np.add.at(m, np.arange(len(a)) + 1, length * (a[:, 0] + 2 * b[:, 0]) / 6)
+    np.add.at(m, np.arange(len(wall) - 1), length * wa)
+    np.add.at(m, np.arange(len(wall) - 1) + 1, length * wb)
     mq = m * q
     num, den = 0.5 * mq, 0.5 * m
     num[1:] += 0.25 * mq[:-1]
@@ -341,22 +344,25 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
                              f"{exc.message}", {"time_s": t, "depth_um": -wall[-1, 1] * 1e6}) from None
         out.mesh_s += here.mesh_s
         dofs = here.dofs
-        if t is None and etchant.transient:
-            t, c, flux, out.start_steps = fresh_etchant_start(here, start_volume, max_advance, f"etch_{step_no}")
+        if t is None:
+            if etchant.transient:
+                t, c, flux, out.start_steps = fresh_etchant_start(here, start_volume, max_advance,
+                                                                  f"etch_{step_no}")
+            else:
+                flux = here.solve(None, f"etch_{step_no}")
+                c = here.wall_flux()
+                # the starting dimple, timed by its own flux: t0 = depth / rate on the axis
+                t = max_advance / max(etchant.molar_volume / etchant.stoichiometry * c[-1], 1e-300)
             out.steps.append(Step(t, wall.copy(), flux, start_volume, 0.0, dofs))
-        elif t is None:
-            c, flux = here.solve(None, f"etch_{step_no}")
-            # the starting dimple, timed by its own flux: t0 = depth / rate on the axis
-            t = max_advance / max(etchant.molar_volume / etchant.stoichiometry * c[-1], 1e-300)
-            out.steps.append(Step(t, wall.copy(), flux, start_volume, 0.0, dofs))
+            if targets[0] < t * (1 - 1e-12):
+                raise SolveError(f"etch: etch.times starts at {targets[0]:.4g} s, before the starting dimple "
+                                 f"({max_advance * 1e6:.3g} um deep, etched in {t:.4g} s): ask for later times "
+                                 "or a smaller etch.max_advance", {"start_time_s": t, "first_time_s": targets[0]})
         else:
             if etchant.transient:
                 here.carry_over(liquid)
-            c, flux = here.solve(dt if etchant.transient else None, f"etch_{step_no}")
-        if step_no == 0 and targets[0] < t * (1 - 1e-12):
-            raise SolveError(f"etch: etch.times starts at {targets[0]:.4g} s, before the starting dimple "
-                             f"({max_advance * 1e6:.3g} um deep, etched in {t:.4g} s): ask for later times or a "
-                             "smaller etch.max_advance", {"start_time_s": t, "first_time_s": targets[0]})
+            flux = here.solve(dt if etchant.transient else None, f"etch_{step_no}")
+            c = here.wall_flux()
         liquid = here
         out.solve_s += time.perf_counter() - t0 - here.mesh_s
         v = etchant.molar_volume / etchant.stoichiometry * np.maximum(smoothed_flux(c, wall), 0.0)  # c: k c
@@ -395,7 +401,6 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
                 "reduce etch.max_advance", {"time_s": t, "step": step_no, "max_advance_um": max_advance * 1e6})
         t += dt
         step_no += 1
-        out.wall_steps = step_no
         volume = profile_volume(wall)
         consumed += etchant.molar_volume / etchant.stoichiometry * flux_step * dt
         balance = abs((volume - start_volume) - consumed) / consumed
@@ -406,6 +411,7 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
                      t / 60, -wall[-1, 1] * 1e6, wall[0, 0] * 1e6, step_no, balance)
         if step_no > 100000:
             raise SolveError("etch: more than 100000 steps", {"time_s": t})
+    out.wall_steps = step_no
     return out
 
 
@@ -425,9 +431,9 @@ def fresh_etchant_start(liquid: Liquid, volume: float, depth: float, name: str,
     liquid.fresh()
     t = swept = 0.0
     for n in range(1, 201):
-        q, flux = liquid.solve(dt, f"{name}_start{n}")
+        flux = liquid.solve(dt, f"{name}_start{n}")
         if swept + per_mol * flux * dt >= volume:
-            return t + (volume - swept) / (per_mol * flux), q, flux, n
+            return t + (volume - swept) / (per_mol * flux), liquid.wall_flux(), flux, n
         swept += per_mol * flux * dt
         t += dt
         liquid.previous.x.array[:] = liquid.c.x.array
@@ -438,26 +444,21 @@ def fresh_etchant_start(liquid: Liquid, volume: float, depth: float, name: str,
 
 def first_fold(wall: np.ndarray) -> np.ndarray | None:
     """A point where two non-adjacent segments of the wall cross (the wall folded over
-    itself), or None. Only segments within a segment length of each other can cross."""
-    a, b = wall[:-1], wall[1:]
-    length = np.linalg.norm(b - a, axis=1)
-    pairs = cKDTree(0.5 * (a + b)).query_pairs(float(length.max()) * 1.01, output_type="ndarray")
-    if len(pairs) == 0:
+    itself), or None."""
+    p, q = wall[:-1], wall[1:]
+    i, j, t, _ = segment_hits(p, q, p, q)
+    keep = j > i + 1
+    if not keep.any():
         return None
-    i, j = pairs.min(axis=1), pairs.max(axis=1)
-    keep = j - i > 1
-    i, j = i[keep], j[keep]
-    p, r, q, s = a[i], b[i] - a[i], a[j], b[j] - a[j]
-    denom = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
-    qp = q - p
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tt = (qp[:, 0] * s[:, 1] - qp[:, 1] * s[:, 0]) / denom
-        uu = (qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]) / denom
-    hit = np.flatnonzero((denom != 0) & (tt >= 0) & (tt <= 1) & (uu >= 0) & (uu <= 1))
-    if len(hit) == 0:
-        return None
-    k = hit[0]
-    return p[k] + tt[k] * r[k]
+    k = np.flatnonzero(keep)[0]
+    return p[i[k]] + t[k] * (q[i[k]] - p[i[k]])
+
+
+def hat_r_weights(wall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment, int phi r ds / L for the hat functions of its first and last point:
+    (2 r_a + r_b) / 6 and (r_a + 2 r_b) / 6."""
+    a, b = wall[:-1, 0], wall[1:, 0]
+    return (2 * a + b) / 6, (a + 2 * b) / 6
 
 
 def weighted_normals(wall: np.ndarray) -> np.ndarray:
@@ -467,8 +468,7 @@ def weighted_normals(wall: np.ndarray) -> np.ndarray:
     a, b = wall[:-1], wall[1:]
     d = b - a
     n_seg = np.column_stack([-d[:, 1], d[:, 0]])  # length-weighted normal (|n_seg| = segment length)
-    # int over a segment of phi_a r ds = L (2 r_a + r_b) / 6, of phi_b r ds = L (r_a + 2 r_b) / 6
-    wa, wb = (2 * a[:, 0] + b[:, 0]) / 6, (a[:, 0] + 2 * b[:, 0]) / 6
+    wa, wb = hat_r_weights(wall)
     N = np.zeros_like(wall)
     np.add.at(N, np.arange(len(a)), wa[:, None] * n_seg)
     np.add.at(N, np.arange(len(a)) + 1, wb[:, None] * n_seg)
