@@ -10,6 +10,10 @@ taper, and a different film means a different opening.
 The base is refined within ``etch_zone`` of the openings (where the front will pass) to
 ``front_element_size``; the rest is graded to ``element_size``. ``dimension = 2`` is the
 axisymmetric single hole in a cell of radius ``margin`` (default pitch/2).
+
+With ``liquid_height`` the etchant is meshed too (the 3D mixed-control etch): region
+``liquid`` fills the holes and a layer of that height above the film, whose top is
+``bulk``; the liquid meets the base at ``opening`` and the film at ``film_surface``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class MaskedBase(HoleArray, GeometryModel):
     front_element_size: Length = Field(gt=0, description="element size within the etch zone")
     element_size: Length = Field(gt=0)
     symmetry: Literal["none", "half", "quarter"] = "none"
+    liquid_height: Length | None = Field(None, gt=0, description="mesh the etchant: the holes and a layer this high")
 
     curved: ClassVar[bool] = False  # straight-sided cells: the arrival time is interpolated on vertices
 
@@ -50,10 +55,11 @@ class MaskedBase(HoleArray, GeometryModel):
         return self
 
     def region_names(self) -> list[str]:
-        return ["base", "film"]
+        return ["base", "film"] + (["liquid"] if self.liquid_height else [])
 
     def boundary_names(self) -> list[str]:
-        names = ["bottom", "top", "side", "opening", "mask"]
+        names = ["bottom", "side", "opening", "mask"]
+        names += ["bulk", "film_surface"] if self.liquid_height else ["top"]
         if self.dimension == 2:
             names.append("axis")
         return names + {"none": [], "half": ["sym_x"], "quarter": ["sym_x", "sym_y"]}[self.symmetry]
@@ -89,18 +95,23 @@ class MaskedBase(HoleArray, GeometryModel):
         zi = self.base_thickness * um
         zf = zi + self.film.thickness * um
         R, Rt = self.film.hole_radius * um, self.film.top_radius * um
+        zl = zf + (self.liquid_height or 0.0) * um
         if self.symmetry != "none":
-            asm.clip_to([ex / 2, ey / 2 if self.symmetry == "quarter" else -1.0, -1.0], [ex + 1, ey + 1, zf + 1])
+            asm.clip_to([ex / 2, ey / 2 if self.symmetry == "quarter" else -1.0, -1.0], [ex + 1, ey + 1, zl + 1])
 
         def box(z0, z1):
             return slab((0.0, 0.0, z0), (ex, ey, z1), 3) if dim == 3 else slab((0.0, z0), (ex, z1), 2)
 
         asm.add(box(0.0, zi), "base", 10)
         asm.add(box(zi, zf), "film", 20)
+        hole = "liquid" if self.liquid_height else VOID
         for x, y in self.hole_centres():
-            asm.add(frustum(x, y, zi, zf, R, Rt, dim), VOID, 100)
+            asm.add(frustum(x, y, zi, zf, R, Rt, dim), hole, 100)
+        if self.liquid_height:
+            asm.add(box(zf, zl), "liquid", 30)
         asm.fragment()
-        scale = max(ex, ey, zf)
+        scale = max(ex, ey, zl)
+        between = {("base", "film"): "mask", ("base", "liquid"): "opening", ("film", "liquid"): "film_surface"}
 
         def exterior(bb, region):
             k = dim - 1
@@ -109,12 +120,12 @@ class MaskedBase(HoleArray, GeometryModel):
                 return "bottom"
             if region == "base" and flat_z and isclose(bb[k], zi, scale):
                 return "opening"
-            return lateral_face(bb, dim, (ex, ey), self.symmetry, scale) or "top"
+            return lateral_face(bb, dim, (ex, ey), self.symmetry, scale) or ("bulk" if region == "liquid" else "top")
 
-        faces = asm.boundaries(exterior, lambda a, b: "mask")
+        faces = asm.boundaries(exterior, lambda a, b: between[(a, b)])
         asm.add_physical_groups(faces)
         h = self.element_size * um
-        asm.set_sizes({"film": min(h, 2.5 * self.film.thickness * um), "base": h}, h)
+        asm.set_sizes({"film": min(h, 2.5 * self.film.thickness * um), "base": h, "liquid": h}, h)
         self._refine_etch_zone(faces["opening"])
 
     def _refine_etch_zone(self, opening: list[int]) -> None:

@@ -62,6 +62,36 @@ def distance_to_triangles(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.nda
     return np.where(inside, plane, edges)
 
 
+def closest_on_triangles(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray):
+    """Row-wise distance from p (n, 3) to triangles abc and the barycentric coordinates
+    (n, 3) of the closest point: the projection where it falls inside, else the closest
+    point of the nearest edge. Shared edges and corners give the same point from either
+    triangle, so a field linear on each triangle and continuous across them is read there
+    without depending on which triangle was found first."""
+    ab, ac = b - a, c - a
+    ap = p - a
+    d00, d01, d11 = (np.einsum("nd,nd->n", ab, ab), np.einsum("nd,nd->n", ab, ac),
+                     np.einsum("nd,nd->n", ac, ac))
+    d20, d21 = np.einsum("nd,nd->n", ap, ab), np.einsum("nd,nd->n", ap, ac)
+    den = np.maximum(d00 * d11 - d01 * d01, 1e-300)
+    v = (d11 * d20 - d01 * d21) / den
+    w = (d00 * d21 - d01 * d20) / den
+    bary = np.column_stack([1 - v - w, v, w])
+    inside = (v >= 0) & (w >= 0) & (v + w <= 1)
+    best = np.where(inside, np.linalg.norm(p - np.einsum("nk,knd->nd", bary, np.stack([a, b, c])), axis=1), np.inf)
+    for i, j in ((0, 1), (1, 2), (2, 0)):
+        x0, x1 = (a, b, c)[i], (a, b, c)[j]
+        e = x1 - x0
+        t = np.clip(np.einsum("nd,nd->n", p - x0, e) / np.maximum(np.einsum("nd,nd->n", e, e), 1e-300), 0.0, 1.0)
+        d = np.linalg.norm(p - (x0 + t[:, None] * e), axis=1)
+        take = d < best
+        best = np.where(take, d, best)
+        on_edge = np.zeros((take.sum(), 3))
+        on_edge[:, i], on_edge[:, j] = 1 - t[take], t[take]
+        bary[take] = on_edge
+    return best, bary
+
+
 def distance_to_simplices(p: np.ndarray, simplices: np.ndarray) -> np.ndarray:
     """Row-wise distance from p (n, d) to simplices (n, d, d): segments in 2D, triangles in 3D."""
     if simplices.shape[1] == 2:

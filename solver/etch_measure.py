@@ -33,47 +33,93 @@ def _cut(xa, xb, fa, fb, level):
 def etched_measure(X: np.ndarray, f: np.ndarray, level: float, axisymmetric: bool = False) -> float:
     """Sum over cells of the measure of {f <= level}. X: (c, k, d) vertex coordinates of
     triangles (k = 3) or tetrahedra (k = 4); f: (c, k) vertex values (inf: never etched)."""
+    return float(etched_parts(X, f, level, axisymmetric).sum())
+
+
+def etched_parts(X: np.ndarray, f: np.ndarray, level: float, axisymmetric: bool = False) -> np.ndarray:
+    """The measure of {f <= level} in each cell, (c,)."""
+    out = np.zeros(len(X))
     if len(X) == 0:
-        return 0.0
+        return out
     order = np.argsort(f, axis=1)  # vertices from the first etched to the last
     f = np.take_along_axis(f, order, axis=1)
     X = np.take_along_axis(X, order[:, :, None], axis=1)
     below = (f <= level).sum(axis=1)
     k = X.shape[1]
-    total = 0.0
     if k == 3:
         def full(s):
             return _tri_measure(X[s, 0], X[s, 1], X[s, 2], axisymmetric)
 
         s = below == 3
-        total += full(s).sum()
+        out[s] = full(s)
         s = below == 1  # the corner at vertex 0
         a, fa = X[s, 0], f[s, 0]
-        total += _tri_measure(a, _cut(a, X[s, 1], fa, f[s, 1], level), _cut(a, X[s, 2], fa, f[s, 2], level),
-                              axisymmetric).sum()
+        out[s] = _tri_measure(a, _cut(a, X[s, 1], fa, f[s, 1], level), _cut(a, X[s, 2], fa, f[s, 2], level),
+                              axisymmetric)
         s = below == 2  # all but the corner at vertex 2
         c, fc = X[s, 2], f[s, 2]
-        total += (full(s) - _tri_measure(c, _cut(c, X[s, 0], fc, f[s, 0], level),
-                                         _cut(c, X[s, 1], fc, f[s, 1], level), axisymmetric)).sum()
-        return float(total)
+        out[s] = full(s) - _tri_measure(c, _cut(c, X[s, 0], fc, f[s, 0], level),
+                                        _cut(c, X[s, 1], fc, f[s, 1], level), axisymmetric)
+        return out
     if axisymmetric:
         raise ValueError("axisymmetric models are 2D")
     s = below == 4
-    total += _tet_volume(X[s, 0], X[s, 1], X[s, 2], X[s, 3]).sum()
+    out[s] = _tet_volume(X[s, 0], X[s, 1], X[s, 2], X[s, 3])
     s = below == 1
     a, fa = X[s, 0], f[s, 0]
-    total += _tet_volume(a, *(_cut(a, X[s, j], fa, f[s, j], level) for j in (1, 2, 3))).sum()
+    out[s] = _tet_volume(a, *(_cut(a, X[s, j], fa, f[s, j], level) for j in (1, 2, 3)))
     s = below == 3
     d, fd = X[s, 3], f[s, 3]
-    total += (_tet_volume(X[s, 0], X[s, 1], X[s, 2], d)
-              - _tet_volume(d, *(_cut(d, X[s, j], fd, f[s, j], level) for j in (0, 1, 2)))).sum()
+    out[s] = (_tet_volume(X[s, 0], X[s, 1], X[s, 2], d)
+              - _tet_volume(d, *(_cut(d, X[s, j], fd, f[s, j], level) for j in (0, 1, 2))))
     s = below == 2  # a prism: ends (a, p_ac, p_ad) and (b, p_bc, p_bd), convex, three tetrahedra
     a, b, c, d = (X[s, j] for j in range(4))
     fa, fb, fc, fd = (f[s, j] for j in range(4))
     a1, a2 = _cut(a, c, fa, fc, level), _cut(a, d, fa, fd, level)
     b1, b2 = _cut(b, c, fb, fc, level), _cut(b, d, fb, fd, level)
-    total += (_tet_volume(a, a1, a2, b2) + _tet_volume(a, a1, b1, b2) + _tet_volume(a, b, b1, b2)).sum()
-    return float(total)
+    out[s] = _tet_volume(a, a1, a2, b2) + _tet_volume(a, a1, b1, b2) + _tet_volume(a, b, b1, b2)
+    return out
+
+
+def front_pieces(X: np.ndarray, f: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The front {f = level} in tetrahedra as triangles: a triangle where one vertex is on
+    the other side, two where two are (the plane's quadrilateral). Returns the triangles
+    (m, 3, 3), the cell of each (m,), and each corner's weights on the cell's four vertices
+    (m, 3, 4): a corner is on an edge, so a linear field there is the weighted vertex sum."""
+    order = np.argsort(f, axis=1)
+    fs = np.take_along_axis(f, order, axis=1)
+    below = (fs <= level).sum(axis=1)
+    tris, cells, weights = [], [], []
+
+    def corner(s, i, j):
+        """Where edge (i, j) of the sorted cells ``s`` crosses the level: weights (n, 4)."""
+        fi, fj = fs[s, i], fs[s, j]
+        t = np.clip((level - fi) / np.where(fj != fi, fj - fi, 1.0), 0.0, 1.0)
+        w = np.zeros((len(s), 4))
+        w[:, i], w[:, j] = 1.0 - t, t
+        return w
+
+    def add(s, corners):
+        if len(s):
+            tris.append(np.stack(corners, axis=1))
+            cells.append(s)
+
+    s = np.flatnonzero(below == 1)
+    add(s, [corner(s, 0, j) for j in (1, 2, 3)])
+    s = np.flatnonzero(below == 3)
+    add(s, [corner(s, 3, j) for j in (0, 1, 2)])
+    s = np.flatnonzero(below == 2)  # the quadrilateral p02 p03 p13 p12, in two triangles
+    p02, p03, p13, p12 = corner(s, 0, 2), corner(s, 0, 3), corner(s, 1, 3), corner(s, 1, 2)
+    add(s, [p02, p03, p13])
+    add(s, [p02, p13, p12])
+    if not cells:
+        return np.zeros((0, 3, 3)), np.zeros(0, dtype=np.int64), np.zeros((0, 3, 4))
+    cell = np.concatenate(cells)
+    w_sorted = np.concatenate(tris)  # (m, 3, 4) on the sorted vertices
+    w = np.zeros_like(w_sorted)
+    cols = np.broadcast_to(order[cell][:, None, :], w.shape)
+    np.put_along_axis(w, cols, w_sorted, axis=2)
+    return np.einsum("mck,mkd->mcd", w, X[cell]), cell, w
 
 
 def front_points(X: np.ndarray, f: np.ndarray, level: float) -> np.ndarray:

@@ -416,6 +416,59 @@ def solve_scalar(a, L, u: fem.Function, bcs: list, name: str) -> SolveReport:
     return report
 
 
+def solve_with_blocks(a: fem.Form, L: fem.Form, u: fem.Function, bcs: list, name: str,
+                      blocks: tuple[np.ndarray, np.ndarray, np.ndarray]) -> SolveReport:
+    """Like :func:`solve_scalar`, with element blocks integrated outside UFL added to the
+    matrix: ``blocks`` = (rows (m, k), cols (m, k), values (m, k, k)) in local dof numbers
+    (owned and ghost), e.g. a boundary term on surfaces that cut through cells. The blocks
+    must not touch Dirichlet dofs (their rows and columns are already eliminated)."""
+    prefix = unique_prefix(name)
+    t0 = time.perf_counter()
+    A = fem_petsc.create_matrix(a)
+    fem_petsc.assemble_matrix(A, a, bcs=bcs)
+    A.assemble(PETSc.Mat.AssemblyType.FLUSH)  # the diagonal of the Dirichlet rows is inserted, not added
+    rows, cols, values = blocks
+    if len(rows):
+        A.setValuesLocalRCV(np.ascontiguousarray(rows, dtype=PETSc.IntType),
+                            np.ascontiguousarray(cols, dtype=PETSc.IntType),
+                            np.ascontiguousarray(values, dtype=PETSc.ScalarType), addv=PETSc.InsertMode.ADD)
+    A.assemble()
+    b = fem_petsc.assemble_vector(L)
+    fem_petsc.apply_lifting(b, [a], bcs=[bcs])
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    fem_petsc.set_bc(b, bcs)
+    assemble_s = time.perf_counter() - t0
+    ksp = PETSc.KSP().create(A.getComm())
+    ksp.setOptionsPrefix(prefix)
+    options = {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps",
+               "ksp_error_if_not_converged": True}
+    opts = PETSc.Options()
+    for key, value in options.items():
+        opts[prefix + key] = value
+    ksp.setOperators(A)
+    ksp.setFromOptions()
+    for key in options:
+        del opts[prefix + key]
+    t1 = time.perf_counter()
+    try:
+        ksp.solve(b, u.x.petsc_vec)
+    except PETSc.Error as exc:
+        raise SolveError(f"{name}: PETSc failed in the direct solve (error {exc.ierr})",
+                         {"method": "mumps", "petsc_error": int(exc.ierr)}) from None
+    u.x.scatter_forward()
+    residual = true_residual(A, u.x.petsc_vec, b)
+    report = SolveReport(method="mumps", dofs=u.function_space.dofmap.index_map.size_global, iterations=1,
+                         residual_rel=float(residual), reason="CONVERGED", assemble_s=assemble_s,
+                         solve_s=time.perf_counter() - t1, options=options)
+    ksp.destroy()
+    A.destroy()
+    b.destroy()
+    if not np.isfinite(residual) or residual > 1e-8:
+        raise SolveError(f"{name}: the direct solve left a true relative residual {residual:.3e} (required 1e-8)",
+                         report.as_dict())
+    return report
+
+
 def residual_floor(terms, fraction: float) -> float:
     """``fraction`` of the norm of the assembled ``terms`` (a residual's transport part) as
     Newton's absolute tolerance: the residual's round-off floor scales with the currents,

@@ -192,7 +192,8 @@ def etch_picture(path: Path, case, history: list[dict], profiles: list[np.ndarra
 
 def _etch_section(ax, case, history, sections, colours) -> None:
     """3D: the front where it crosses the vertical plane through a hole row, with the exact
-    reaction-limited front there (the set within v t of any opening), so merging shows."""
+    reaction-limited front there (the set within v t of any opening; for a mixed etch the
+    one of the same depth), so merging shows."""
     geo = case.geometry
     centres = geo.hole_centres()
     y = centres[:, 1].max()
@@ -201,7 +202,7 @@ def _etch_section(ax, case, history, sections, colours) -> None:
     x = np.linspace(min(p[:, 0].min() for p in sections if len(p)) * 1e6,
                     max(p[:, 0].max() for p in sections if len(p)) * 1e6 + 5, 600)
     for h, pts, c in zip(history, sections, colours):
-        d = h["etch_distance_um"]
+        d = h["etch_distance_um"] if "etch_distance_um" in h else h["depth_um"]
         ax.plot(pts[:, 0] * 1e6, pts[:, 1] * 1e6, ".", ms=1.5, color=c, label=f"{h['time_min']:.3g} min")
         gap = np.min(np.abs(x[:, None] - row[None, :]), axis=1) - R  # along the row, from the nearest opening
         z = -np.sqrt(np.maximum(d * d - np.maximum(gap, 0.0) ** 2, 0.0))
@@ -211,5 +212,6 @@ def _etch_section(ax, case, history, sections, colours) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel("x [um]")
     ax.set_ylabel("z from the film/base interface [um]")
-    ax.set_title(f"front on the section y = {y:.0f} um through the hole row (dashed: exact)")
+    what = "exact" if case.etch.model == "reaction_limited" else "isotropic, same depth"
+    ax.set_title(f"front on the section y = {y:.0f} um through the hole row (dashed: {what})")
     ax.legend(fontsize=7, loc="lower right", markerscale=6)

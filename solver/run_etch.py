@@ -277,6 +277,8 @@ def _mixed(case, comm, log):
                       metal.molar_mass / metal.density, spec.stoichiometry, spec.diffusion == "transient")
     log.info("mixed-control etch: Da = k delta / D = %.3g, reaction-limited rate %.4g um/min", etchant.damkoehler,
              etchant.reaction_limited_rate * 6e7)
+    if geo.dimension == 3:
+        return _mixed_3d(case, etchant, comm, log)
     run = run_transport(geo, etchant, list(case.etch.times), case.etch.max_advance, comm, log)
     R = geo.film.hole_radius
     history, profiles = [], []
@@ -285,7 +287,8 @@ def _mixed(case, comm, log):
         depth, radius = -wall[-1, 1], wall[0, 0]
         d0 = etchant.reaction_limited_rate * step.time  # the same time at the kinetic rate
         history.append({
-            "time_min": step.time / 60.0, "depth_um": depth * UM, "undercut_um": (radius - R) * UM,
+            "time_min": step.time / 60.0, "depth_um": depth * UM, "deepest_um": float(-wall[:, 1].min()) * UM,
+            "undercut_um": (radius - R) * UM,
             "radius_at_film_um": radius * UM,
             "etch_factor": depth / (radius - R) if radius > R else float("inf"),
             "etched_volume_um3": step.volume * UM**3, "etched_volume_per_hole_um3": step.volume * UM**3,
@@ -302,6 +305,62 @@ def _mixed(case, comm, log):
                         "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
              "damkoehler": etchant.damkoehler}
     return history, profiles, extra
+
+
+def _mixed_3d(case, etchant, comm, log):
+    """The 3D mixed model (a fixed mesh cut by the front, ``etch_cut``): the same results as
+    the axisymmetric one, read off the front points of each time."""
+    from .etch_cut import run_cut_etch
+
+    geo = case.geometry
+    run = run_cut_etch(geo, etchant, list(case.etch.times), case.etch.max_advance, comm, log,
+                       case.mesh.algorithm, case.mesh.threads)
+    history, profiles, sections = [], [], []
+    if comm.rank == 0:
+        sym = {"none": 1, "half": 2, "quarter": 4}[geo.symmetry]
+        holes = int(np.prod(geo.holes))
+        R, zi = geo.film.hole_radius, geo.interface_z
+        y = geo.hole_centres()[:, 1].max() / UM
+        centres = geo.hole_centres() / UM
+        whole = _whole_hole(centres, geo)
+        for snap in run.snapshots:
+            P = snap.front
+            rho, _ = _radial(P, centres, 3)
+            # on the axis of a hole the model holds whole, as the axisymmetric model reports it
+            axis = np.linalg.norm(P[:, :2] - whole, axis=1) <= geo.front_element_size
+            depth = float((zi - P[axis, 2]).max()) if axis.any() else 0.0
+            on_film = np.abs(P[:, 2] - zi) <= 1e-9 * zi
+            radius = float(rho[on_film].max()) if on_film.any() else R
+            d0 = etchant.reaction_limited_rate * snap.time
+            history.append({
+                "time_min": snap.time / 60.0, "depth_um": depth * UM, "deepest_um": float((zi - P[:, 2]).max()) * UM,
+                "undercut_um": (radius - R) * UM,
+                "radius_at_film_um": radius * UM,
+                "etch_factor": depth / (radius - R) if radius > R else float("inf"),
+                "etched_volume_um3": snap.volume * sym * UM**3,
+                "etched_volume_per_hole_um3": snap.volume * sym / holes * UM**3,
+                "mass_balance_rel": snap.mass_balance, "reaction_limited_depth_um": d0 * UM,
+                "depth_over_reaction_limited": depth / d0,
+            })
+            profiles.append(profile(P, geo, depth))
+            near = np.abs(P[:, 1] - y) <= 0.5 * geo.front_element_size
+            sections.append(np.column_stack([P[near, 0], P[near, 2] - zi]))
+    extra = {"dofs": run.dofs, "reference": None,
+             "solver": {"method": "quasi-steady diffusion (P1, MUMPS) on a fixed mesh cut by the front, "
+                                  "Huygens steps of the front", "steps": run.steps, "damkoehler": etchant.damkoehler,
+                        "stefan_number": etchant.beta, "wall_triangles": run.largest_wall_triangles,
+                        "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
+             "mesh": {"cells": run.cells}, "damkoehler": etchant.damkoehler, "_sections": sections}
+    return history, profiles, extra
+
+
+def _whole_hole(centres: np.ndarray, geo) -> np.ndarray:
+    """The centre of a hole inside the modelled sector (on the symmetry planes for a half
+    or quarter model), where the depth on the axis is read."""
+    lo = np.array([geo.extent()[0] / 2 if geo.symmetry != "none" else 0.0,
+                   geo.extent()[1] / 2 if geo.symmetry == "quarter" else 0.0]) / UM
+    inside = np.all(centres >= lo - 1e-12, axis=1)
+    return centres[np.flatnonzero(inside)[0]]
 
 
 def _write(case, history, profiles, extra, staging, t0, source, resolved, ranks) -> dict:
