@@ -347,7 +347,7 @@ def _mixed_3d(case, etchant, comm, log):
             sections.append(np.column_stack([P[near, 0], P[near, 2] - zi]))
     extra = {"dofs": run.dofs, "reference": None,
              "solver": {"method": "quasi-steady diffusion (P1, MUMPS) on a fixed mesh cut by the front, "
-                                  "Huygens steps of the front", "steps": run.steps, "damkoehler": etchant.damkoehler,
+                                  "front moved along its normal", "steps": run.steps, "damkoehler": etchant.damkoehler,
                         "stefan_number": etchant.beta, "wall_triangles": run.largest_wall_triangles,
                         "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
              "mesh": {"cells": run.cells}, "damkoehler": etchant.damkoehler, "_sections": sections}

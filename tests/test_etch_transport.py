@@ -247,11 +247,11 @@ def test_stagnant_layer_law_in_3d(tmp_path):
     """VALIDATION.md etch 2 in 3D: a 120 um opening in a 2 um film under a 10 um stagnant
     layer (quarter model); the middle etches as in 1D, h^2 / 2 + L h = V_m c0 D t with
     L = delta + film + D / k. The wall is the plane of the P1 cut, flat where the
-    concentration is linear: measured -3e-5 and -2e-4 at 6 and 12 s, tolerance 0.3 % (the
-    extrapolated steps' error, 0.13 % in 2D). The deepest point is off the axis, near the
-    rim where the layer also feeds sideways (+17 % at 6 s): the axis depth is the 1D one.
-    The mass balance (measured 1.1-1.3 %) is the P1 wall's area: flat pieces with kinks
-    between 2 um cells, a little larger than the smooth wall; tolerance 2 %."""
+    concentration is linear: measured +5e-5 at 12 s, tolerance 0.3 % (the extrapolated
+    steps' error, 0.13 % in 2D). The deepest point is off the axis, near the rim where the
+    layer also feeds sideways (+10 % at 12 s): the axis depth is the 1D one. The mass
+    balance (measured 1.6 %) is the P1 wall's area: flat pieces with kinks between 2 um
+    cells, a little larger than the smooth wall; tolerance 2.5 %."""
     k = 1e-2
     data = run3d(tmp_path, "wide3d", **WIDE3D)
     L = 10e-6 + 2e-6 + 1e-9 / k
@@ -260,14 +260,14 @@ def test_stagnant_layer_law_in_3d(tmp_path):
         t = h["time_min"] * 60
         assert h["depth_um"] == pytest.approx(stagnant_layer_depth(t, K, L) * 1e6, rel=3e-3), t
         assert h["deepest_um"] > 1.05 * h["depth_um"]
-        assert h["mass_balance_rel"] < 0.02
+        assert h["mass_balance_rel"] < 0.025
 
 
 def test_small_damkoehler_gives_the_reaction_limited_front_in_3d(tmp_path):
     """Da = 2e-3 in 3D: depth and undercut are v0 t to the depletion (O(Da)), measured
-    -0.26 % and -0.27 %, tolerance 1 %. With a uniform speed the signed distance moves by
-    v dt at every vertex, so the front is the P1 level set of the exact distance at every
-    step: halving the step twice changes depth and undercut by < 1e-4 um."""
+    -0.27 % and -0.31 % at 80 min, tolerance 1 %. With a uniform speed the signed distance
+    moves by v dt at every vertex, so the front is the P1 level set of the exact distance
+    at every step, whatever the step."""
     k = 1e-7
     v0 = VM * k * 1000
     data = run3d(tmp_path, "slow3d", k=f"{k} m/s", times='["40 min", "80 min"]')
@@ -280,10 +280,11 @@ def test_small_damkoehler_gives_the_reaction_limited_front_in_3d(tmp_path):
 def test_3d_agrees_with_the_axisymmetric_model(tmp_path):
     """The shipped diffusion-limited hole (Da = 20) after 15 s, in 3D (quarter model, 1.5 um
     cells, P1) and axisymmetric (remeshed wall, P2; converged: 0.5 um cells change the depth
-    by 1e-4). Measured: axis depth 3.92 against 3.91 um, deepest 4.09 against 4.06, volume
-    +1.0 %; tolerances 2, 2 and 3 %. The undercut, 2.71 against 2.36 um, is the coarse
-    part: the rim is a wall of 2 um radius on 1.5 um P1 cells (1 um cells give 2.60), so
-    it is held only to 20 %, and the shadowing (etch factor above 1.3) must show in both."""
+    by 1e-4). Measured: axis depth 3.925 against 3.912 um, deepest 4.093 against 4.063,
+    volume +0.8 %; tolerances 2, 2 and 3 %. The undercut, 2.72 against 2.37 um (+14 %), is
+    the coarse part: the rim is a wall of about 2 um radius on 1.5 um P1 cells (1 um cells
+    gave 2.60 in an earlier version), so it is held only to 20 %, and the shadowing (etch
+    factor above 1.3) must show in both. Mass balance measured 0.7 %."""
     two = sprout("run", CASES / "etch" / "diffusion_limited_hole.toml", "-o", tmp_path / "2d", "--set",
                  'etch.times=["15 s"]', "--set", "output.picture=false")
     assert two.returncode == 0, two.stderr
@@ -302,15 +303,27 @@ def test_3d_agrees_with_the_axisymmetric_model(tmp_path):
     assert b["mass_balance_rel"] < 0.01
 
 
-def test_mixed_etch_in_3d_on_two_ranks(tmp_path):
-    """The fixed mesh is distributed; the wall triangles are gathered for the front's step.
-    Measured agreement 1 vs 2 ranks: ... ; tolerance 1e-6."""
-    one = run3d(tmp_path, "one", **WIDE3D)
-    two = run3d(tmp_path, "two", ranks=2, **WIDE3D)
-    assert two["ranks"] == 2
-    for key, value in one["results"].items():
-        floor = 1e-7 if key == "mass_balance_rel" else 1e-9
-        assert two["results"][key] == pytest.approx(value, rel=1e-6, abs=floor), (key, value, two["results"][key])
+def test_merging_array_in_3d_on_two_ranks(tmp_path):
+    """The shipped 2 x 2 array (R 15 um at 40 um pitch, Da = 20) after 40 s, at 1 um steps
+    (the case's 0.5 um cost twice the time): the rim under the film is beyond half the
+    pitch (measured 21.3 um against 20), so neighbouring concavities have merged, on the
+    fixed mesh and without remeshing (the case's picture shows the ridge between them
+    sinking). The mesh is distributed and the wall triangles are gathered for the front's
+    step: 1 vs 2 ranks agree to round-off (measured 2e-12 on the stagnant-layer case),
+    tolerance 1e-9. The mass balance, 2.3 % at these steps (0.9 % at 0.5 um: it falls
+    with the step), is held to 3 %; depth 10.39 against 10.42 um at 0.5 um steps."""
+    results = []
+    for ranks in (1, 2):
+        r = sprout("run", CASES / "etch" / "diffusion_limited_array.toml", "-o", tmp_path / f"r{ranks}", "--set",
+                   'etch.times=["40 s"]', "--set", 'etch.max_advance="1 um"', "--set", "output.picture=false",
+                   ranks=ranks)
+        assert r.returncode == 0, r.stderr
+        results.append(read_summary(tmp_path / f"r{ranks}")["results"])
+    one, two = results
+    assert one["radius_at_film_um"] > 20.0
+    assert one["mass_balance_rel"] < 0.03
+    for key, value in one.items():
+        assert two[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (key, value, two[key])
 
 
 def test_transient_diffusion_in_3d_is_refused(tmp_path):
