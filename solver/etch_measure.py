@@ -89,7 +89,7 @@ def front_pieces(X: np.ndarray, f: np.ndarray, level: float) -> tuple[np.ndarray
     order = np.argsort(f, axis=1)
     fs = np.take_along_axis(f, order, axis=1)
     below = (fs <= level).sum(axis=1)
-    tris, cells, weights = [], [], []
+    tris, cells = [], []
 
     def corner(s, i, j):
         """Where edge (i, j) of the sorted cells ``s`` crosses the level: weights (n, 4)."""
