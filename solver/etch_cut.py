@@ -36,7 +36,7 @@ import ufl
 from mpi4py import MPI
 from scipy.spatial import cKDTree
 
-from dolfinx import fem
+from dolfinx import fem, la
 
 from .domain import build_domain
 from .etch_front import closest_on_triangles
@@ -68,8 +68,8 @@ class CutRun:
 class CutLiquid:
     """The fixed mesh, the signed distance to the front on its vertices, one step of the etch."""
 
-    def __init__(self, geo, etchant, comm: MPI.Comm, log, algorithm: str = "hxt", threads: int = 1):
-        self.etchant, self.comm, self.log = etchant, comm, log
+    def __init__(self, geo, etchant, comm: MPI.Comm, algorithm: str = "hxt", threads: int = 1):
+        self.etchant, self.comm = etchant, comm
         self.geo = geo.model_copy(update={"liquid_height": etchant.stagnant_layer})
         t0 = time.perf_counter()
         self.domain = dom = build_domain(self.geo, comm, order=1, algorithm=algorithm, threads=threads)
@@ -97,10 +97,6 @@ class CutLiquid:
         # distance (the base is all metal).
         self.phi = np.full(n, np.inf)
         self.phi[self.base_vertices] = self.opening_distance[self.base_vertices]
-        in_zone = self.opening_distance[self.dofs[self.base]].min(axis=1) <= self.zone
-        edges = self.X[:, [0, 0, 0, 1, 1, 2]] - self.X[:, [1, 2, 3, 2, 3, 3]]
-        longest = np.linalg.norm(edges, axis=2).max(axis=1)
-        self.edge = comm.allreduce(float(longest[in_zone].max()) if in_zone.any() else 0.0, op=MPI.MAX)
         self.snap = 1e-3 * geo.front_element_size
 
         DG0 = fem.functionspace(msh, ("DG", 0))
@@ -141,7 +137,7 @@ class CutLiquid:
         act.array[:] = 0.0
         wet = np.flatnonzero(self.chi.x.array > 0)
         act.array[self.dofs[wet].ravel()] = 1.0
-        act.scatter_reverse(_add())
+        act.scatter_reverse(la.InsertMode.add)
         act.scatter_forward()
         dry = np.flatnonzero(act.array == 0).astype(np.int32)
         bcs = [self.bulk, fem.dirichletbc(self.zero, dry, self.V)]
@@ -188,12 +184,6 @@ class CutLiquid:
         return np.concatenate(gathered) if self.comm.rank == 0 else np.zeros((0, 3))
 
 
-def _add():
-    from dolfinx import la
-
-    return la.InsertMode.add
-
-
 def _distance_to_openings(x: np.ndarray, geo) -> np.ndarray:
     """Distance from points to the nearest opening disk (radius R at the interface) of all
     holes, those beyond a symmetry plane included."""
@@ -211,7 +201,7 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
     the middle of the step from the last two fronts (Adams-Bashforth, each wall corner taking
     the speed of the last front's nearest corner), and the etchant consumed is the trapezoidal integral of the
     flux over the step, so the mass balance is of second order in the step."""
-    liquid = CutLiquid(geo, etchant, comm, log, algorithm, threads)
+    liquid = CutLiquid(geo, etchant, comm, algorithm, threads)
     run = CutRun(dofs=liquid.V.dofmap.index_map.size_global, cells=liquid.domain.info["cells"],
                  mesh_s=liquid.mesh_s)
     log.info("3D mixed etch: fixed mesh of %d cells, %d P1 dofs, meshed in %.1f s", run.cells, run.dofs, run.mesh_s)

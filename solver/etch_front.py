@@ -42,24 +42,8 @@ def distance_to_segments(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndar
 
 
 def distance_to_triangles(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """|p - closest point of triangle abc|, row-wise (n, 3): the projection onto the plane
-    where it falls inside, else the nearest of the three edges."""
-    ab, ac = b - a, c - a
-    n = np.cross(ab, ac)
-    nn = np.einsum("nd,nd->n", n, n)
-    ap = p - a
-    # barycentric coordinates of the projection
-    d00, d01, d11 = (np.einsum("nd,nd->n", ab, ab), np.einsum("nd,nd->n", ab, ac),
-                     np.einsum("nd,nd->n", ac, ac))
-    d20, d21 = np.einsum("nd,nd->n", ap, ab), np.einsum("nd,nd->n", ap, ac)
-    den = np.maximum(d00 * d11 - d01 * d01, 1e-300)
-    v = (d11 * d20 - d01 * d21) / den
-    w = (d00 * d21 - d01 * d20) / den
-    inside = (v >= 0) & (w >= 0) & (v + w <= 1)
-    plane = np.abs(np.einsum("nd,nd->n", ap, n)) / np.sqrt(np.maximum(nn, 1e-300))
-    edges = np.minimum(np.minimum(distance_to_segments(p, a, b), distance_to_segments(p, b, c)),
-                       distance_to_segments(p, c, a))
-    return np.where(inside, plane, edges)
+    """|p - closest point of triangle abc|, row-wise (n, 3)."""
+    return closest_on_triangles(p, a, b, c)[0]
 
 
 def closest_on_triangles(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray):

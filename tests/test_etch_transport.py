@@ -43,12 +43,12 @@ diffusion = "{diffusion}"
 '''
 
 
-def run(tmp_path, name, ranks=1, **kw):
+def run(tmp_path, name, ranks=1, template=BASE, **kw):
     params = dict(pitch="120 um", h="1 um", film="10 um", R="25 um", advance="0.25 um", delta="20 um",
                   c0="1000 mol/m^3", diffusion="quasi_steady")
     params.update(kw)
     case = tmp_path / f"{name}.toml"
-    case.write_text(BASE.format(**params))
+    case.write_text(template.format(**params))
     r = sprout("run", case, "-o", tmp_path / name, "--set", "output.picture=false", ranks=ranks)
     assert r.returncode == 0, r.stderr
     return read_summary(tmp_path / name)
@@ -202,41 +202,15 @@ def test_diffusion_limited_case_shadows_the_undercut(tmp_path):
 
 
 # -- 3D: one fixed mesh of base, film and etchant, cut by the front (solver/etch_cut.py) ---------------
-BASE3D = '''kind = "etch"
-name = "mixed3d"
-[geometry]
-type = "masked_base"
-dimension = 3
-symmetry = "quarter"
-pitch = "{pitch}"
-base_thickness = "{base}"
-etch_zone = "{zone}"
-front_element_size = "{h}"
-element_size = "10 um"
-[geometry.film]
-thickness = "{film}"
-hole_radius = "{R}"
-[etch]
-model = "mixed"
-times = {times}
-max_advance = "{advance}"
-[etch.etchant]
-diffusivity = "1e-9 m^2/s"
-rate_constant = "{k}"
-stagnant_layer = "{delta}"
-concentration = "1000 mol/m^3"
-'''
+BASE3D = (BASE.replace("dimension = 2", 'dimension = 3\nsymmetry = "quarter"')
+          .replace('base_thickness = "60 um"', 'base_thickness = "{base}"')
+          .replace('etch_zone = "20 um"', 'etch_zone = "{zone}"'))
 
 
 def run3d(tmp_path, name, ranks=1, **kw):
-    params = dict(pitch="120 um", base="40 um", zone="12 um", h="1.5 um", film="10 um", R="25 um",
-                  advance="0.5 um", delta="20 um")
+    params = dict(base="40 um", zone="12 um", h="1.5 um", advance="0.5 um")
     params.update(kw)
-    case = tmp_path / f"{name}.toml"
-    case.write_text(BASE3D.format(**params))
-    r = sprout("run", case, "-o", tmp_path / name, "--set", "output.picture=false", ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    return read_summary(tmp_path / name)
+    return run(tmp_path, name, ranks, BASE3D, **params)
 
 
 WIDE3D = dict(pitch="140 um", base="20 um", zone="6 um", h="2 um", film="2 um", R="60 um", k="1e-2 m/s",
