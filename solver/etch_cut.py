@@ -40,7 +40,7 @@ from dolfinx import fem, la
 
 from .domain import build_domain
 from .etch_front import closest_on_triangles
-from .etch_measure import etched_parts, front_pieces, front_points
+from .etch_measure import distance_to_openings, etched_parts, front_pieces, front_points
 from .linalg import SolveError, solve_with_blocks
 
 _TRIANGLE_MASS = (np.ones((3, 3)) + np.eye(3)) / 12.0  # int_tri phi_a phi_b / area
@@ -92,7 +92,9 @@ class CutLiquid:
         # Never etched beyond the refined zone: there the cells are coarse and the front
         # would be as coarse as they are.
         self.zone = geo.etch_zone
-        self.opening_distance = _distance_to_openings(self.x, geo)
+        # every hole, those beyond a symmetry plane included (hole_centres holds them all)
+        self.opening_distance = distance_to_openings(self.x, geo.hole_centres() / 1e6, geo.film.hole_radius,
+                                                     geo.interface_z, 3)
         # Before the first step the front is the opening: the distance to it is a signed
         # distance (the base is all metal).
         self.phi = np.full(n, np.inf)
@@ -126,10 +128,10 @@ class CutLiquid:
         tri, cell, weights = front_pieces(self.X[owned], f[owned], 0.0)
         return tri, owned[cell], weights
 
-    def solve(self, tri, cell, weights) -> np.ndarray:
-        """Quasi-steady etchant with the wall's kinetics; returns c at the triangles' corners."""
+    def solve(self, area, cell, weights) -> np.ndarray:
+        """Quasi-steady etchant with the kinetics on the wall triangles (their areas, cells and
+        corner weights); returns c at the triangles' corners."""
         k = self.etchant.rate_constant
-        area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
         blocks = k * area[:, None, None] * np.einsum("mai,ab,mbj->mij", weights, _TRIANGLE_MASS, weights)
         cell_dofs = self.dofs[self.base[cell]]
         # vertices of cells with liquid in them carry the concentration; the rest are metal or film
@@ -148,10 +150,9 @@ class CutLiquid:
 
     def advance(self, t: float, dt: float, tri: np.ndarray, speed: np.ndarray) -> None:
         """Move the front for dt by the speed (per triangle corner, linear on each triangle)
-        at the nearest point of the wall."""
+        at the nearest point of the wall; ``tri`` and ``speed`` are the whole wall's, the
+        same on every rank."""
         comm = self.comm
-        tri = np.concatenate(comm.allgather(tri))
-        speed = np.concatenate(comm.allgather(speed))
         if len(tri) == 0:
             return
         verts = self.base_vertices
@@ -184,23 +185,13 @@ class CutLiquid:
         return np.concatenate(gathered) if self.comm.rank == 0 else np.zeros((0, 3))
 
 
-def _distance_to_openings(x: np.ndarray, geo) -> np.ndarray:
-    """Distance from points to the nearest opening disk (radius R at the interface) of all
-    holes, those beyond a symmetry plane included."""
-    centres = geo.hole_centres() / 1e6
-    R, zi = geo.film.hole_radius, geo.interface_z
-    rho = np.linalg.norm(x[:, None, :2] - centres[None, :, :], axis=2)
-    dz = (zi - x[:, 2])[:, None]
-    return np.sqrt(np.maximum(rho - R, 0.0) ** 2 + dz**2).min(axis=1)
-
-
 def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI.Comm, log,
                  algorithm: str = "hxt", threads: int = 1) -> CutRun:
     """Etch from the bare openings at t = 0 to each of ``times``. Steps move the fastest wall
     by at most ``max_advance`` and grow by at most 2x; the wall speeds are extrapolated to
     the middle of the step from the last two fronts (Adams-Bashforth, each wall corner taking
-    the speed of the last front's nearest corner), and the etchant consumed is the trapezoidal integral of the
-    flux over the step, so the mass balance is of second order in the step."""
+    the speed of the last front's nearest corner), and the etchant consumed is the
+    trapezoidal integral of the flux over the step."""
     liquid = CutLiquid(geo, etchant, comm, algorithm, threads)
     run = CutRun(dofs=liquid.V.dofmap.index_map.size_global, cells=liquid.domain.info["cells"],
                  mesh_s=liquid.mesh_s)
@@ -210,8 +201,8 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
 
     def wall_state():
         tri, cell, weights = liquid.wall()
-        c = liquid.solve(tri, cell, weights)  # at the corners
         area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+        c = liquid.solve(area, cell, weights)  # at the corners
         flux = comm.allreduce(float(etchant.rate_constant * (area * c.mean(axis=1)).sum()), op=MPI.SUM)
         run.largest_wall_triangles = max(run.largest_wall_triangles, comm.allreduce(len(tri), op=MPI.SUM))
         return tri, rate * c, flux
@@ -219,7 +210,7 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
     t, dt_before, consumed = 0.0, math.inf, 0.0
     volume0 = liquid.etched_volume()
     tri, speed, flux = wall_state()
-    before = None  # (corners, speeds) of the last front, on every rank
+    before = None  # (triangles, corner speeds) of the last whole wall, on every rank
     for target in times:
         while t < target * (1 - 1e-12):
             v_max = comm.allreduce(float(speed.max()) if len(speed) else 0.0, op=MPI.MAX)
@@ -230,11 +221,12 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
             moving = speed
             if before is not None and len(tri):
                 # corners shared by two triangles have one speed, so the nearest is unambiguous
-                _, j = cKDTree(before[0]).query(tri.reshape(-1, 3))
-                moving = np.maximum(speed + 0.5 * dt / dt_before * (speed - before[1][j].reshape(speed.shape)), 0.0)
-            before = (np.concatenate(comm.allgather(tri.reshape(-1, 3))),
-                      np.concatenate(comm.allgather(speed.ravel())))
-            liquid.advance(t, dt, tri, moving)
+                _, j = cKDTree(before[0].reshape(-1, 3)).query(tri.reshape(-1, 3))
+                moving = np.maximum(speed + 0.5 * dt / dt_before * (speed - before[1].ravel()[j].reshape(speed.shape)),
+                                    0.0)
+            wall = np.concatenate(comm.allgather(tri))  # the whole wall, on every rank
+            before = (wall, np.concatenate(comm.allgather(speed)))
+            liquid.advance(t, dt, wall, np.concatenate(comm.allgather(moving)))
             t += dt
             tri, speed, flux_after = wall_state()
             consumed += 0.5 * (flux + flux_after) * dt

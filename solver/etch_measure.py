@@ -133,3 +133,31 @@ def front_points(X: np.ndarray, f: np.ndarray, level: float) -> np.ndarray:
         if s.any():
             out.append(_cut(X[s, i], X[s, j], fi[s], fj[s], level))
     return np.concatenate(out) if out else np.zeros((0, X.shape[-1] if X.ndim == 3 else 0))
+
+
+# -- the front against the openings (centres (h, 2), radius R at the interface z = zi; dim 2 is (r, z)) --
+def radial(P: np.ndarray, centres: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each point to the axis of its nearest hole, and which hole."""
+    if dim == 2:
+        return P[:, 0], np.zeros(len(P), dtype=int)
+    d = np.linalg.norm(P[:, None, :2] - centres[None, :, :], axis=2)
+    j = d.argmin(axis=1)
+    return d[np.arange(len(P)), j], j
+
+
+def rim_radius(P: np.ndarray, centres: np.ndarray, R: float, zi: float, dim: int) -> float:
+    """How far from its hole's axis the front reaches on the film/base interface (R if it
+    has not left the opening's edge): undercut + R."""
+    on_film = np.abs(P[:, dim - 1] - zi) <= 1e-9 * zi
+    return float(radial(P[on_film], centres, dim)[0].max()) if on_film.any() else R
+
+
+def distance_to_openings(P: np.ndarray, centres: np.ndarray, R: float, zi: float, dim: int) -> np.ndarray:
+    """Distance to the nearest opening disk: the exact reaction-limited front's distance.
+    ``centres`` should hold every hole, those beyond a symmetry plane included."""
+    dz = zi - P[:, dim - 1]
+    if dim == 2:
+        rho = P[:, :1]
+    else:
+        rho = np.linalg.norm(P[:, None, :2] - centres[None, :, :], axis=2)
+    return np.sqrt(np.maximum(rho - R, 0.0) ** 2 + dz[:, None] ** 2).min(axis=1)

@@ -23,7 +23,7 @@ from dolfinx import fem
 from .analytic import isotropic_etch_volume
 from .domain import Domain, build_domain
 from .etch_front import Front, GhostExchange, Graph, arrival_distance, distance_to_simplices
-from .etch_measure import etched_measure, front_points
+from .etch_measure import distance_to_openings, etched_measure, front_points, radial, rim_radius
 from .output import atomic_write_json, atomic_write_text, concavity_toml, summary, write_csv, write_from_root
 
 UM = 1e6
@@ -169,9 +169,7 @@ def measure(sol: EtchSolution, case, level: float) -> tuple[dict, np.ndarray]:
     centres = geo.hole_centres() / UM  # m
     k = geo.dimension - 1  # the vertical coordinate
     depth = float((zi - P[:, k]).max()) if len(P) else 0.0
-    rho, nearest = _radial(P, centres, geo.dimension)
-    on_film = np.abs(P[:, k] - zi) <= 1e-9 * zi
-    radius = float(rho[on_film].max()) if on_film.any() else R
+    radius = rim_radius(P, centres, R, zi, geo.dimension)
     undercut = radius - R
     res = {
         "etch_distance_um": level * UM,
@@ -181,29 +179,10 @@ def measure(sol: EtchSolution, case, level: float) -> tuple[dict, np.ndarray]:
         "etch_factor": depth / undercut if undercut > 0 else float("inf"),
         "etched_volume_um3": vol * sym * UM**3,
         "etched_volume_per_hole_um3": vol * sym / holes * UM**3,
-        "max_shape_error_um": float(np.abs(_exact_distance(P, centres, R, zi, geo.dimension) - level).max()) * UM
+        "max_shape_error_um": float(np.abs(distance_to_openings(P, centres, R, zi, geo.dimension) - level).max()) * UM
         if len(P) else 0.0,
     }
     return res, P
-
-
-def _radial(P, centres, dim):
-    """Distance from each point to the axis of its nearest hole, and which hole."""
-    if dim == 2:
-        return P[:, 0], np.zeros(len(P), dtype=int)
-    d = np.linalg.norm(P[:, None, :2] - centres[None, :, :], axis=2)
-    j = d.argmin(axis=1)
-    return d[np.arange(len(P)), j], j
-
-
-def _exact_distance(P, centres, R, zi, dim):
-    """Distance to the nearest opening disk (radius R at z = zi): the exact etch front."""
-    dz = zi - P[:, dim - 1]
-    if dim == 2:
-        rho = P[:, :1]
-    else:
-        rho = np.linalg.norm(P[:, None, :2] - centres[None, :, :], axis=2)
-    return np.sqrt(np.maximum(rho - R, 0.0) ** 2 + dz[:, None] ** 2).min(axis=1)
 
 
 def exact_reference(geo, level: float) -> dict | None:
@@ -221,7 +200,7 @@ def profile(P: np.ndarray, geo, level: float, bins: int = 72) -> np.ndarray:
     the film/base interface to the axis: front points binned by their angle about the mask
     edge (R, 0), each bin's mean, plus the ends on the interface and on the axis."""
     centres = geo.hole_centres() / UM
-    rho, hole = _radial(P, centres, geo.dimension)
+    rho, hole = radial(P, centres, geo.dimension)
     first = np.bincount(hole, minlength=len(centres)).argmax()  # a hole with a whole front in the model
     sel = hole == first
     r, z = rho[sel], P[sel, geo.dimension - 1] - geo.interface_z
@@ -284,17 +263,8 @@ def _mixed(case, comm, log):
     history, profiles = [], []
     for step in run.steps[1:]:
         wall = step.profile
-        depth, radius = -wall[-1, 1], wall[0, 0]
-        d0 = etchant.reaction_limited_rate * step.time  # the same time at the kinetic rate
-        history.append({
-            "time_min": step.time / 60.0, "depth_um": depth * UM, "deepest_um": float(-wall[:, 1].min()) * UM,
-            "undercut_um": (radius - R) * UM,
-            "radius_at_film_um": radius * UM,
-            "etch_factor": depth / (radius - R) if radius > R else float("inf"),
-            "etched_volume_um3": step.volume * UM**3, "etched_volume_per_hole_um3": step.volume * UM**3,
-            "mass_balance_rel": step.mass_balance, "reaction_limited_depth_um": d0 * UM,
-            "depth_over_reaction_limited": depth / d0,
-        })
+        history.append(_mixed_row(etchant, step.time, -wall[-1, 1], float(-wall[:, 1].min()), wall[0, 0], R,
+                                  step.volume, step.volume, step.mass_balance))
         profiles.append(wall)
     extra = {"dofs": run.steps[-1].dofs, "reference": None,
              "solver": {"method": ("transient diffusion (P2, backward Euler, MUMPS)" if etchant.transient else
@@ -320,28 +290,17 @@ def _mixed_3d(case, etchant, comm, log):
         sym = {"none": 1, "half": 2, "quarter": 4}[geo.symmetry]
         holes = int(np.prod(geo.holes))
         R, zi = geo.film.hole_radius, geo.interface_z
-        y = geo.hole_centres()[:, 1].max() / UM
         centres = geo.hole_centres() / UM
+        y = centres[:, 1].max()
         whole = _whole_hole(centres, geo)
         for snap in run.snapshots:
             P = snap.front
-            rho, _ = _radial(P, centres, 3)
             # on the axis of a hole the model holds whole, as the axisymmetric model reports it
             axis = np.linalg.norm(P[:, :2] - whole, axis=1) <= geo.front_element_size
             depth = float((zi - P[axis, 2]).max()) if axis.any() else 0.0
-            on_film = np.abs(P[:, 2] - zi) <= 1e-9 * zi
-            radius = float(rho[on_film].max()) if on_film.any() else R
-            d0 = etchant.reaction_limited_rate * snap.time
-            history.append({
-                "time_min": snap.time / 60.0, "depth_um": depth * UM, "deepest_um": float((zi - P[:, 2]).max()) * UM,
-                "undercut_um": (radius - R) * UM,
-                "radius_at_film_um": radius * UM,
-                "etch_factor": depth / (radius - R) if radius > R else float("inf"),
-                "etched_volume_um3": snap.volume * sym * UM**3,
-                "etched_volume_per_hole_um3": snap.volume * sym / holes * UM**3,
-                "mass_balance_rel": snap.mass_balance, "reaction_limited_depth_um": d0 * UM,
-                "depth_over_reaction_limited": depth / d0,
-            })
+            history.append(_mixed_row(etchant, snap.time, depth, float((zi - P[:, 2]).max()),
+                                      rim_radius(P, centres, R, zi, 3), R, snap.volume * sym,
+                                      snap.volume * sym / holes, snap.mass_balance))
             profiles.append(profile(P, geo, depth))
             near = np.abs(P[:, 1] - y) <= 0.5 * geo.front_element_size
             sections.append(np.column_stack([P[near, 0], P[near, 2] - zi]))
@@ -352,6 +311,18 @@ def _mixed_3d(case, etchant, comm, log):
                         "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
              "mesh": {"cells": run.cells}, "damkoehler": etchant.damkoehler, "_sections": sections}
     return history, profiles, extra
+
+
+def _mixed_row(etchant, t, depth, deepest, radius, R, volume, per_hole, balance) -> dict:
+    """One time of a mixed etch (SI in, the history's units out); the reaction-limited depth
+    is the same time at the kinetic rate."""
+    d0 = etchant.reaction_limited_rate * t
+    return {
+        "time_min": t / 60.0, "depth_um": depth * UM, "deepest_um": deepest * UM, "undercut_um": (radius - R) * UM,
+        "radius_at_film_um": radius * UM, "etch_factor": depth / (radius - R) if radius > R else float("inf"),
+        "etched_volume_um3": volume * UM**3, "etched_volume_per_hole_um3": per_hole * UM**3,
+        "mass_balance_rel": balance, "reaction_limited_depth_um": d0 * UM, "depth_over_reaction_limited": depth / d0,
+    }
 
 
 def _whole_hole(centres: np.ndarray, geo) -> np.ndarray:

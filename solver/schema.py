@@ -282,12 +282,12 @@ class EtchCase(CaseBase):
     def _masked_base(self):
         if self.geometry.type != "masked_base":
             raise ValueError(f"an etch case needs geometry.type = 'masked_base', not {self.geometry.type!r}")
+        if self.geometry.liquid_height is not None:
+            raise ValueError("geometry.liquid_height: an etch case meshes its own etchant (the stagnant layer)")
         if self.etch.model == "mixed":
             if self.geometry.dimension == 3 and self.etch.etchant.diffusion != "quasi_steady":
                 raise ValueError("etch.etchant.diffusion: the 3D mixed model is quasi-steady; transient diffusion "
                                  "runs on the axisymmetric hole (geometry.dimension = 2)")
-            if self.geometry.liquid_height is not None:
-                raise ValueError("geometry.liquid_height: an etch case meshes its own etchant (the stagnant layer)")
             if self.etch.etchant.metal not in LIBRARY:
                 raise ValueError(f"etch.etchant.metal: unknown material {self.etch.etchant.metal!r} "
                                  f"({', '.join(LIBRARY)})")
