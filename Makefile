@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml requirements.lock .ci/find-python
 
 demo: $(STAMP)
 	@$(VENV)/bin/sprout run cases/demo_wafer_cooldown.toml -o results/demo
-	@$(PY) -m solver.report results/demo/summary.json
+	@$(PY) -m solver.core.report results/demo/summary.json
 
 test: test-serial test-mpi
 

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from solver.output import atomic_write_json  # noqa: E402
+from solver.core.output import atomic_write_json  # noqa: E402
 
 PY = sys.executable
 MPIRUN = str(Path(PY).parent / "mpirun")

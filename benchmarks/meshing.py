@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 
 from meshes import GeometrySpec, build_mesh, gmsh_session  # noqa: E402
-from solver.output import atomic_write_json  # noqa: E402
+from solver.core.output import atomic_write_json  # noqa: E402
 
 
 def measure(spec, threads: int = 1) -> dict:

@@ -29,17 +29,17 @@ CASE = "cases/plating/csp_wiring_thickening.toml"
 
 
 def worker(args) -> None:
-    from solver.schema import load_case  # noqa: I001  (loads the package's import hook first)
+    from solver import load_case  # noqa: I001  (loads the package's import hook first)
 
     import ufl
     from mpi4py import MPI
 
     from dolfinx import fem
-    from solver.current_distribution import CurrentDistribution
-    from solver.domain import build_domain
-    from solver.linalg import solve_nonlinear_scalar
-    from solver.output import atomic_write_json
-    from solver.run_plating import _electrode
+    from solver.plating.current_distribution import CurrentDistribution
+    from solver.core.domain import build_domain
+    from solver.core.linalg import solve_nonlinear_scalar
+    from solver.core.output import atomic_write_json
+    from solver.plating.run_cell import _electrode
 
     comm = MPI.COMM_WORLD
     case = load_case(ROOT / CASE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solver import analytic
+from solver.mechanics import analytic
 
 
 @pytest.mark.parametrize("m, n", [(1.0, 1.0), (0.2, 3.0), (5.0, 0.1), (50.0, 1.8)])
@@ -92,7 +92,7 @@ def test_stefan_root_and_limits():
     liquid); the stagnant-layer law solves h^2 / 2 + delta h = K t."""
     from math import erf, exp, pi, sqrt
 
-    from solver.analytic import stagnant_layer_depth, stefan_lambda
+    from solver.etch.analytic import stagnant_layer_depth, stefan_lambda
 
     for beta in (1e-4, 1e-3, 7.1e-3, 5e-2, 1.0):
         lam = stefan_lambda(beta)

@@ -18,7 +18,7 @@ import math
 import pytest
 from conftest import CASES, read_summary, relative, sprout
 
-from solver.electrochem import FARADAY, f_over_rt
+from solver.plating.electrochem import FARADAY, f_over_rt
 
 CASE = CASES / "plating" / "binary_limiting_current.toml"
 N, D_PLUS, D_MINUS, Z_MINUS, CB, DELTA, I0, ALPHA_A, ALPHA_C, T = (2, 0.72e-9, 1.065e-9, -2, 100.0, 100e-6, 10.0,

@@ -14,10 +14,10 @@ from mpi4py import MPI
 import dolfinx.fem as fem
 import dolfinx.mesh as dmesh
 
-from solver.domain import Domain
-from solver.linalg import assemble_system, solve_spd
-from solver.supports import build_supports
-from solver.thermoelastic import material_fields, strain, stress, thermoelastic_forms
+from solver.core.domain import Domain
+from solver.core.linalg import assemble_system, solve_spd
+from solver.mechanics.supports import build_supports
+from solver.mechanics.forms import material_fields, strain, stress, thermoelastic_forms
 
 E, NU, ALPHA, DT = 100e9, 0.3, 1e-5, -50.0
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from conftest import CASES, read_summary, relative, sprout
 
-from solver.etch_front import distance_to_triangles, simplex_neighbours
-from solver.etch_measure import etched_measure, front_points
+from solver.fronts.distance import distance_to_triangles, simplex_neighbours
+from solver.fronts.cut_cells import etched_measure, front_points
 
 ETCH = CASES / "etch"
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from conftest import CASES, read_summary, sprout
 
-from solver.analytic import stagnant_layer_depth, stefan_lambda
-from solver.etch_transport import advance, isotropic_profile, profile_volume
-from solver.materials import library_material
+from solver.etch.analytic import stagnant_layer_depth, stefan_lambda
+from solver.etch.transport import advance
+from solver.fronts.polyline import isotropic_profile, profile_volume
+from solver.core.materials import library_material
 
 CU = library_material("Cu")
 VM = CU.molar_mass / CU.density

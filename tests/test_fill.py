@@ -17,9 +17,9 @@ import pytest
 from conftest import CASES, PYTHON, ROOT, read_summary, relative, sprout
 from scipy.optimize import brentq
 
-from solver.deposit_front import Wall, close_off, grow, section_measure
-from solver.electrochem import FARADAY, charge_transfer_resistance
-from solver.materials import library_material
+from solver.fronts.polyline import Wall, close_off, grow, section_measure
+from solver.plating.electrochem import FARADAY, charge_transfer_resistance
+from solver.core.materials import library_material
 
 PLATING = CASES / "plating"
 # the concavity pair at twice the case's spacing: the same outcome in a quarter of the time

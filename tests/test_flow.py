@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import CASES, read_summary, relative, sprout
 
-from solver.schema import CaseError, load_case
+from solver import CaseError, load_case
 
 FLOWS = CASES / "flows"
 
@@ -231,7 +231,7 @@ def test_sprout_check_lists_the_steps_and_mesh_refuses_a_flow(tmp_path):
 
 
 def test_merge_replaces_the_innermost_tables():
-    from solver.flow import _merge
+    from solver.workflow.flow import _merge
 
     raw = {"geometry": {"type": "substrate", "concavity": {"depth": "12 um"}, "film": {"thickness": "8 um"}}}
     _merge(raw, {"geometry": {"concavity": {"profile": [["1 um", "0 um"], ["0 um", "-1 um"]]}}})
@@ -243,7 +243,7 @@ def test_a_flow_inside_a_flow_is_refused(tmp_path):
     (tmp_path / "outer.toml").write_text(
         f'kind = "flow"\nname = "outer"\n[[steps]]\nname = "a"\ncase = "{FLOWS / "process_b.toml"}"\n')
     case = load_case(tmp_path / "outer.toml")
-    from solver.flow import check_flow
+    from solver.workflow.flow import check_flow
 
     with pytest.raises(CaseError, match="is itself a flow"):
         check_flow(case, str(tmp_path / "outer.toml"))

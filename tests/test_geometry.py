@@ -266,8 +266,8 @@ def test_constraint_violation_exits_2_naming_the_field(name, tmp_path):
 # -- meshing -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", GEOMETRY_CASES, ids=[p.stem for p in GEOMETRY_CASES])
 def test_every_geometry_case_meshes(path, tmp_path):
-    from solver.meshing import write_mesh_files
-    from solver.schema import load_case
+    from solver.geometry.meshing import write_mesh_files
+    from solver import load_case
 
     case = load_case(path)
     info = write_mesh_files(case, tmp_path / "m")

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from solver import materials
-from solver.materials import LIBRARY
+from solver.core import materials
+from solver.core.materials import LIBRARY
 
 REQUIRED = {"Si", "Cu", "Cu_plated", "Au", "Ni", "Co", "SnAg", "epoxy_resin_sheet", "solder_resist", "polyimide"}
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import CASES, read_summary, relative, sprout
 
-from solver.analytic import timoshenko_curvature
-from solver.materials import library_material
+from solver.mechanics.analytic import timoshenko_curvature
+from solver.core.materials import library_material
 
 GEOMETRY = {p.stem: p.read_text().split("[geometry]", 1)[1] for p in (CASES / "geometry").glob("*.toml")}
 NO_FILES = ["--set", "output.fields=false", "--set", "output.picture=false"]
@@ -227,10 +227,11 @@ def test_writing_the_fields_leaves_every_step_intact(tmp_path):
     files are written."""
     from mpi4py import MPI
 
-    from solver.log import get_logger
-    from solver.output import Staging
-    from solver.run_thermoelastic import results_of, solve_case, write_outputs
-    from solver.schema import load_case, resolved_case
+    from solver.core.log import get_logger
+    from solver.core.output import Staging
+    from solver.mechanics.run import results_of, solve_case, write_outputs
+    from solver import load_case
+    from solver.core.case import resolved_case
 
     path = tmp_path / "diced.toml"
     path.write_text(package((CASES / "csp_cooldown_diced.toml").read_text()).replace("degree = 2", "degree = 1"))

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from conftest import CASES, read_summary, relative, sprout
 
-from solver.electrochem import (
+from solver.plating.electrochem import (
     butler_volmer,
     charge_transfer_resistance,
     deposition_rate,
     overpotential_for,
 )
-from solver.materials import library_material
+from solver.core.materials import library_material
 
 PLATING = CASES / "plating"
 
@@ -124,7 +124,7 @@ def test_nernst_layer_tertiary_distribution(tmp_path, ranks):
     holds the linear profiles exactly: measured 6e-13 and 2e-13, tolerance 1e-9, Newton's).
     Driven at 0.5 V the current is within 0.2 % of the Nernst limiting current
     n F D c_b / delta."""
-    from solver.electrochem import FARADAY, f_over_rt
+    from solver.plating.electrochem import FARADAY, f_over_rt
 
     data = run(tmp_path, PLATING / "nernst_limiting_current.toml", ranks=ranks)
     res = data["results"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import CASES
 
-from solver.schema import CaseError, apply_override, load_case, resolve_materials, validate_case
+from solver import CaseError, load_case, validate_case
+from solver.core.case import apply_override
+from solver.mechanics.schema import resolve_materials
 
 ALL_FILES = sorted(p for p in CASES.rglob("*.toml"))
 SWEEPS = [p for p in ALL_FILES if p.parent.name == "sweeps"]
@@ -20,7 +22,7 @@ def test_every_shipped_case_validates(path):
 
 @pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
 def test_every_shipped_sweep_expands_into_valid_cases(path):
-    from solver.sweep import check_cases, expand, load_sweep
+    from solver.workflow.sweep import check_cases, expand, load_sweep
 
     spec, base_case = load_sweep(path)
     cases = expand(spec)

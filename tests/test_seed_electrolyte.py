@@ -18,8 +18,8 @@ from conftest import CASES, read_summary, relative, sprout
 from scipy.special import i0 as bessel_i0
 from scipy.special import i1 as bessel_i1
 
-from solver.electrochem import charge_transfer_resistance
-from solver.materials import library_material
+from solver.plating.electrochem import charge_transfer_resistance
+from solver.core.materials import library_material
 
 CASE = CASES / "plating" / "wafer_seed_electrolyte.toml"
 A, H = 0.15, 0.03  # wafer radius and anode distance of the case (m)
@@ -84,10 +84,10 @@ def test_zero_resistance_seed_gives_the_secondary_distribution(tmp_path, ranks):
     from mpi4py import MPI
 
     from dolfinx import fem
-    from solver.current_distribution import CurrentDistribution, Electrode
-    from solver.domain import build_domain
-    from solver.electrochem import linearised
-    from solver.schema import load_case
+    from solver.plating.current_distribution import CurrentDistribution, Electrode
+    from solver.core.domain import build_domain
+    from solver.plating.electrochem import linearised
+    from solver import load_case
 
     sets = LINEAR + ["seed.resistivity=1e-14 ohm*m"]
     data, prof = run(tmp_path, sets, ranks=ranks)

@@ -9,8 +9,8 @@ from conftest import CASES, read_summary, relative, sprout
 from scipy.special import i0 as bessel_i0
 from scipy.special import i1 as bessel_i1
 
-from solver.electrochem import charge_transfer_resistance
-from solver.materials import library_material
+from solver.plating.electrochem import charge_transfer_resistance
+from solver.core.materials import library_material
 
 CASE = CASES / "plating" / "wafer_terminal_effect.toml"
 LINEAR = ["--set", "cathode.kinetics=linear", "--set", "cathode.exchange_current_density=100 A/m^2",

@@ -7,8 +7,8 @@ import pytest
 from conftest import CASES
 from mpi4py import MPI
 
-from solver.cli import execute_run
-from solver.supports import choose_point_supports, mode_value, remaining_modes
+from solver.workflow.driver import execute_run
+from solver.mechanics.supports import choose_point_supports, mode_value, remaining_modes
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_warpage_keeps_the_tilt_that_symmetry_fixes(symmetry_axes):
     tilt is free and removed; a symmetry plane fixes the tilt across it, so on the quarter
     model nothing is removed and the warpage is that of the dish over the quarter (removing
     a plane there would report about a quarter of it). Exact up to round-off."""
-    from solver.postprocess import warpage
+    from solver.mechanics.results import warpage
 
     k, a = 2.0, 1e-3  # 1/m, half-width in m
     t = np.linspace(-a, a, 41)

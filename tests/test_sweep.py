@@ -14,8 +14,8 @@ import pytest
 from conftest import CASES, MPIRUN, PYTHON, ROOT, sprout
 from slurm_harness import LocalSlurm, available
 
-from solver.schema import CaseError
-from solver.sweep import SweepSpec, expand
+from solver.core.case import CaseError
+from solver.workflow.sweep import SweepSpec, expand
 
 GRID = CASES / "sweeps" / "bimetal_grid.toml"
 
@@ -62,7 +62,7 @@ def test_a_case_the_base_refuses_stops_the_sweep_before_it_runs(tmp_path):
     assert r.returncode == 2 and "case_0001" in r.stderr and "load.temperature" in r.stderr
     assert not (tmp_path / "out").exists()
     with pytest.raises(CaseError):
-        from solver.sweep import load_sweep
+        from solver.workflow.sweep import load_sweep
 
         load_sweep(tmp_path / "missing.toml")
 

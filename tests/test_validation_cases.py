@@ -9,7 +9,7 @@ import pytest
 from conftest import CASES, read_summary, relative
 from mpi4py import MPI
 
-from solver.cli import execute_run
+from solver.workflow.driver import execute_run
 
 SERIAL_AND_MPI = [pytest.param(False, id="serial"), pytest.param(True, id="mpi", marks=pytest.mark.mpi)]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from conftest import CASES, read_summary, relative, sprout
 
-from solver.electrochem import charge_transfer_resistance
-from solver.materials import library_material
+from solver.plating.electrochem import charge_transfer_resistance
+from solver.core.materials import library_material
 
 CASE = CASES / "plating" / "csp_wiring_thickening.toml"
 

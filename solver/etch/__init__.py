@@ -1,0 +1,1 @@
+"""Isotropic etch fronts: the ``etch`` kind (schema, transport, cut-mesh model, run)."""

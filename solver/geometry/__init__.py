@@ -1,0 +1,1 @@
+"""The ``geometry`` kind and ``sprout mesh``: gmsh structures, their meshes and exports."""

@@ -1,0 +1,2 @@
+"""Thermo-mechanical stress: the ``thermoelastic`` kind (schema, forms, supports, results,
+benchmarks, run)."""

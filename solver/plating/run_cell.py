@@ -1,0 +1,310 @@
+"""``sprout run`` of a plating case: the current distribution and what the engineer reads
+off it.
+
+Results: cell voltage, total cathodic current (A; per metre of depth for plane cells),
+cell resistance (primary), mean current density (the total over the cathode's area), the
+cathode's distribution sampled at its facet midpoints (``cathode_current.csv``) with its
+extremes and uniformity (max - min) / (2 mean), and for secondary cells the Wagner number
+kappa R_ct / L. At a singular electrode edge (a disk in an insulating plane, primary) the
+sampled maximum depends on the mesh; the total current does not.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+
+from solver.core.kind import RunContext
+from solver.plating.current_distribution import CurrentDistribution, Electrode
+from solver.core.domain import build_domain
+from solver.plating.electrochem import charge_transfer_resistance, uniformity, wagner_number
+from solver.core.output import atomic_write_json, field_writer, summary, write_csv, write_from_root
+
+
+def _electrode(spec) -> Electrode:
+    return Electrode(spec.kinetics, spec.exchange_current_density or 1.0, spec.alpha_a, spec.alpha_c,
+                     spec.equilibrium_potential)
+
+
+def length_scale(geo) -> float:
+    """The cell's characteristic length: disk radius, inner cylinder radius, plate gap."""
+    return geo.gap if geo.shape == "plates" else geo.radius
+
+
+def run_plating(case, ctx: RunContext) -> dict:
+    out, comm, log, t0, source, resolved = ctx.out, ctx.comm, ctx.log, ctx.t0, ctx.source, ctx.resolved
+    geo = case.geometry
+    if geo.type == "wiring_cell":
+        return run_wiring(case, out, comm, t0, source, resolved)
+    t_mesh = time.perf_counter()
+    domain = build_domain(geo, comm, order=2, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
+    mesh_s = time.perf_counter() - t_mesh
+    L = length_scale(geo)
+    if case.electrolyte.tertiary:
+        return _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s)
+    dist = CurrentDistribution(domain, case.electrolyte.conductivity, _electrode(case.cathode),
+                               _electrode(case.anode), case.temperature, geo.axisymmetric, L)
+    t_solve = time.perf_counter()
+    if case.operation.cell_voltage is not None:
+        sol = dist.solve(case.operation.cell_voltage, case.name)
+    else:
+        sol = dist.galvanostatic(case.operation.current, case.name)
+    solve_s = time.perf_counter() - t_solve
+    samples = cathode_samples(dist, sol)
+    unit = "A" if geo.axisymmetric else "A_per_m"
+    results = {"cell_voltage_V": sol.cell_voltage, f"current_{unit}": sol.current}
+    area = cathode_area(dist)
+    results["mean_current_density_A_per_m2"] = sol.current / area
+    if len(samples):
+        results["max_current_density_A_per_m2"] = float(samples[:, 2].max())
+        results["min_current_density_A_per_m2"] = float(samples[:, 2].min())
+        results["uniformity"] = uniformity(samples[:, 2])
+    if dist.cathode.kinetics == "none" and dist.anode.kinetics == "none":
+        results["resistance_ohm" if geo.axisymmetric else "resistance_ohm_m"] = sol.cell_voltage / sol.current
+    elif dist.cathode.kinetics != "none":
+        c = dist.cathode
+        Rct = charge_transfer_resistance(c.exchange_current_density, c.alpha_a, c.alpha_c, case.temperature)
+        results["wagner_number"] = wagner_number(case.electrolyte.conductivity, Rct, L)
+    def write(staging) -> dict:
+        write_csv(staging.file("cathode_current.csv"), ["x_um", "y_um", "current_density_A_per_m2"],
+                  np.column_stack([samples[:, :2] * 1e6, samples[:, 2:]]) if len(samples) else np.zeros((0, 3)))
+        atomic_write_json(staging.file("case.resolved.json"), resolved)
+        data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
+                       time.perf_counter() - t0, results, None, source=source,
+                       files=["summary.json", "case.resolved.json", "cathode_current.csv", "potential.bp"],
+                       solver={"method": "newton+mumps" if sol.newton_iterations else "mumps",
+                               "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
+                               "mesh_s": round(mesh_s, 4), **sol.info},
+                       mesh={"cells": domain.info["cells"]})
+        atomic_write_json(staging.file("summary.json"), data)
+        return data
+
+    return write_from_root(out, comm, write, fields=field_writer(comm, "potential", [sol.phi]))
+
+
+def cathode_area(dist) -> float:
+    """The cathode's area (m^2; per metre of depth for plane cells) of a current or tertiary
+    distribution."""
+    from dolfinx import fem
+
+    form = fem.form(dist.weight * dist.ds(dist.domain.boundaries["cathode"]))
+    return dist.domain.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+
+
+def cathode_samples(dist: CurrentDistribution, sol) -> np.ndarray:
+    """(x, y, deposition current density) at the midpoints of the cathode's facets (owned
+    by this rank, gathered on rank 0, ordered along x then y): -kappa grad(phi) . n with n
+    out of the electrolyte, evaluated in the facet's cell."""
+    import dolfinx.mesh
+    import ufl
+    from dolfinx import fem
+
+    domain = dist.domain
+    msh = domain.mesh
+    tdim = domain.tdim
+    msh.topology.create_connectivity(tdim - 1, tdim)
+    msh.topology.create_connectivity(tdim - 1, 0)
+    f2c = msh.topology.connectivity(tdim - 1, tdim)
+    n_facets = msh.topology.index_map(tdim - 1).size_local
+    facets = domain.facets("cathode")
+    facets = facets[facets < n_facets]
+    W = fem.functionspace(msh, ("Discontinuous Lagrange", 1, (2,)))
+    g = fem.Function(W)
+    g.interpolate(fem.Expression(ufl.grad(sol.phi), W.element.interpolation_points))
+    rows = []
+    if len(facets):
+        mids = dolfinx.mesh.compute_midpoints(msh, tdim - 1, facets.astype(np.int32))
+        cells = np.array([f2c.links(f)[0] for f in facets], dtype=np.int32)
+        cmid = dolfinx.mesh.compute_midpoints(msh, tdim, cells)
+        nodes = dolfinx.mesh.entities_to_geometry(msh, tdim - 1, facets.astype(np.int32))
+        for m, c, cm, nd in zip(mids, cells, cmid, nodes):
+            a, b = msh.geometry.x[nd[0]], msh.geometry.x[nd[1]]  # the facet's end vertices
+            t = (b - a)[:2]
+            n = np.array([t[1], -t[0]]) / np.linalg.norm(t)
+            if np.dot(n, (m - cm)[:2]) < 0:
+                n = -n
+            grad = g.eval(m, np.array([c], dtype=np.int32))
+            rows.append([m[0], m[1], float(-dist.kappa * np.dot(grad, n))])  # j . n, j = -kappa grad phi
+    gathered = msh.comm.gather(np.array(rows).reshape(-1, 3), root=0)
+    if msh.comm.rank != 0:
+        return np.zeros((0, 3))
+    out = np.concatenate(gathered)
+    return out[np.lexsort((out[:, 1], out[:, 0]))]
+
+
+def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict:
+    from solver.plating.tertiary import TertiaryDistribution
+
+    geo, el = case.geometry, case.electrolyte
+    anion = (el.anion_diffusivity, el.anion_valence) if el.binary else None
+    dist = TertiaryDistribution(domain, el.conductivity, el.diffusivity, el.bulk_concentration, el.valence,
+                                _electrode(case.cathode), case.anode.equilibrium_potential, case.temperature,
+                                geo.axisymmetric, length_scale(geo), anion=anion)
+    t_solve = time.perf_counter()
+    out_state = dist.solve(case.operation.cell_voltage, case.name, case.operation.continuation_steps)
+    solve_s = time.perf_counter() - t_solve
+    unit = "A" if geo.axisymmetric else "A_per_m"
+    mean = out_state["current"] / cathode_area(dist)
+    results = {"cell_voltage_V": case.operation.cell_voltage, f"current_{unit}": out_state["current"],
+               "mean_current_density_A_per_m2": mean,
+               "min_surface_concentration_mol_per_m3": out_state["surface_concentration"],
+               "surface_over_bulk_concentration": out_state["surface_concentration"] / el.bulk_concentration,
+               "mean_surface_concentration_mol_per_m3": out_state["mean_surface_concentration"]}
+    if el.binary:
+        results["bulk_conductivity_S_per_m"] = dist.kappa
+        results["transference_number"] = dist.transference_number()
+    if geo.shape == "plates":
+        limit = dist.limiting_current_density(geo.gap)
+        results["limiting_current_density_A_per_m2"] = limit
+        results["current_over_limiting"] = mean / limit
+
+    def write(staging) -> dict:
+        atomic_write_json(staging.file("case.resolved.json"), resolved)
+        data = summary(case.name, case.kind, "ok", comm.size, dist.W.dofmap.index_map.size_global * 2,
+                       time.perf_counter() - t0, results, None, source=source,
+                       files=["summary.json", "case.resolved.json", "potential_concentration.bp"],
+                       solver={"method": "newton+mumps (monolithic potential and concentration)",
+                               "electrolyte_model": el.model,
+                               "newton_iterations": out_state["newton_iterations"],
+                               "continuation_steps": case.operation.continuation_steps,
+                               "solve_s": round(solve_s, 4), "mesh_s": round(mesh_s, 4)},
+                       mesh={"cells": domain.info["cells"]})
+        atomic_write_json(staging.file("summary.json"), data)
+        return data
+
+    phi, c = dist.u.sub(0).collapse(), dist.u.sub(1).collapse()
+    phi.name, c.name = "electrolyte_potential_V", "concentration_mol_per_m3"
+    return write_from_root(out, comm, write, fields=field_writer(comm, "potential_concentration", [phi, c]))
+
+
+def wiring_linear_method(case, dofs: int) -> str:
+    method = case.solver.method
+    if method == "auto":
+        return "direct" if dofs < case.solver.direct_below_dofs else "iterative"
+    return method
+
+
+def run_wiring(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved: dict) -> dict:
+    """A wiring pattern's unit cell plated through resist openings (3D, P1): the secondary
+    distribution at the cell voltage and, with ``[growth]``, the Faraday thickness map on
+    the cathode after ``growth.time``.
+
+    The thickness at a cathode vertex k is h_k = v(I_k / A_k) t with I_k = int -i(eta) w_k
+    (the kinetic current tested with the vertex's hat function) and A_k = int w_k over the
+    cathode: the P1 field h integrates to exactly the Faraday volume of the total charge."""
+    import ufl
+    from dolfinx import fem
+    from dolfinx.fem import petsc as fem_petsc
+    from petsc4py import PETSc
+
+    from solver.plating.electrochem import KINETICS, deposition_rate
+    from solver.core.materials import library_material
+
+    geo = case.geometry
+    t_mesh = time.perf_counter()
+    domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
+    mesh_s = time.perf_counter() - t_mesh
+    n_vertices = domain.mesh.topology.index_map(0).size_global
+    linear = wiring_linear_method(case, n_vertices)
+    dist = CurrentDistribution(domain, case.electrolyte.conductivity, _electrode(case.cathode),
+                               _electrode(case.anode), case.temperature, False, geo.line_width, degree=1,
+                               linear=linear)
+    t_solve = time.perf_counter()
+    sol = dist.solve(case.operation.cell_voltage, case.name)
+    solve_s = time.perf_counter() - t_solve
+    c = dist.cathode
+    ds_c = dist.ds(domain.boundaries["cathode"])
+    w = ufl.TestFunction(dist.V)
+    if c.kinetics == "none":
+        # primary: the discrete flux (the residual tested with each cathode hat function)
+        form = -dist.kappa * ufl.inner(ufl.grad(sol.phi), ufl.grad(w)) * dist.dx
+    else:
+        i = KINETICS[c.kinetics](0.0 - sol.phi - c.equilibrium_potential, c.exchange_current_density, c.alpha_a,
+                                 c.alpha_c, case.temperature, exp=ufl.exp)
+        form = -i * w * ds_c
+    nodal = []
+    for f in (form, w * ds_c):
+        vec = fem_petsc.assemble_vector(fem.form(f))
+        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        nodal.append(vec.getArray().copy())
+        vec.destroy()
+    current_k, area_k = nodal
+    on = area_k > 0
+    if c.kinetics == "none":
+        current_k = np.where(on, current_k, 0.0)
+    current = comm.allreduce(float(current_k.sum()), op=MPI.SUM)
+    area = comm.allreduce(float(area_k.sum()), op=MPI.SUM)
+    density_k = np.where(on, current_k / np.where(on, area_k, 1.0), 0.0)
+    results = {"cell_voltage_V": sol.cell_voltage, "current_A": current, "flux_current_A": sol.current,
+               "cathode_area_um2": area * 1e12, "mean_current_density_A_per_m2": current / area,
+               "mean_current_density_A_per_dm2": current / area / 100.0}
+    big = np.finfo(float).max
+    results["min_current_density_A_per_m2"] = comm.allreduce(float(density_k[on].min()) if on.any() else big,
+                                                             op=MPI.MIN)
+    results["max_current_density_A_per_m2"] = comm.allreduce(float(density_k[on].max()) if on.any() else -big,
+                                                             op=MPI.MAX)
+    if c.kinetics != "none":
+        Rct = charge_transfer_resistance(c.exchange_current_density, c.alpha_a, c.alpha_c, case.temperature)
+        results["wagner_number"] = wagner_number(case.electrolyte.conductivity, Rct, geo.line_width)
+    rows = np.zeros((0, 3))
+    if case.growth is not None and case.growth.time > 0:
+        g = case.growth
+        dep = library_material(g.deposit)
+        rate = deposition_rate(1.0, dep.molar_mass, dep.density, dep.valence, g.efficiency)  # m/s per A/m^2
+        h = fem.Function(dist.V, name="thickness_m")
+        n_owned = dist.V.dofmap.index_map.size_local
+        h.x.array[:n_owned] = rate * g.time * density_k
+        h.x.scatter_forward()
+        volume = comm.allreduce(fem.assemble_scalar(fem.form(h * ds_c)), op=MPI.SUM)
+        charge = current * g.time
+        hk = h.x.array[:n_owned][on]
+        h_min = comm.allreduce(float(hk.min()) if len(hk) else big, op=MPI.MIN)
+        h_max = comm.allreduce(float(hk.max()) if len(hk) else -big, op=MPI.MAX)
+        h_mean = volume / area
+        x = ufl.SpatialCoordinate(domain.mesh)
+        r_pad = geo.pad_diameter / 2
+        yc = geo.cell_width / 2
+        in_pad = ufl.conditional(ufl.lt((x[0] - geo.pad_centre) ** 2 + (x[1] - yc) ** 2, r_pad ** 2), 1.0, 0.0)
+        in_line = ufl.conditional(ufl.gt(abs(x[0] - geo.pad_centre), r_pad + geo.line_width), 1.0, 0.0)
+
+        def mean_over(marker):
+            num = comm.allreduce(fem.assemble_scalar(fem.form(h * marker * ds_c)), op=MPI.SUM)
+            den = comm.allreduce(fem.assemble_scalar(fem.form(marker * ds_c)), op=MPI.SUM)
+            return num / den if den > 0 else float("nan")
+
+        results.update({
+            "plating_time_s": g.time, "charge_C": charge, "deposited_volume_um3": volume * 1e18,
+            "faraday_volume_um3": charge * dep.molar_mass * g.efficiency / (dep.valence * 96485.33212 * dep.density)
+            * 1e18,
+            "thickness_min_um": h_min * 1e6, "thickness_max_um": h_max * 1e6, "thickness_mean_um": h_mean * 1e6,
+            "uniformity": (h_max - h_min) / (2 * h_mean), "uniformity_pct": 100 * (h_max - h_min) / (2 * h_mean)})
+        if geo.resist_thickness > 0 and r_pad > 0:
+            pad, line = mean_over(in_pad), mean_over(in_line)
+            results.update({"thickness_pad_mean_um": pad * 1e6, "thickness_line_mean_um": line * 1e6,
+                            "pad_to_line_thickness_ratio": pad / line})
+        xyz = dist.V.tabulate_dof_coordinates()[:n_owned][on]
+        local = np.column_stack([xyz[:, :2] * 1e6, hk * 1e6])
+        gathered = comm.gather(local, root=0)
+        if comm.rank == 0:
+            rows = np.concatenate(gathered)
+            rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+    solver_info = {"method": "newton+cg+gamg" if linear == "iterative" else "newton+mumps",
+                   "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
+                   "mesh_s": round(mesh_s, 4), **sol.info}
+
+    def write(staging) -> dict:
+        files = ["summary.json", "case.resolved.json", "potential.bp"]
+        if len(rows):
+            write_csv(staging.file("cathode_thickness.csv"), ["x_um", "y_um", "thickness_um"], rows)
+            files.append("cathode_thickness.csv")
+        atomic_write_json(staging.file("case.resolved.json"), resolved)
+        data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
+                       time.perf_counter() - t0, results, None, source=source, files=files, solver=solver_info,
+                       mesh={"cells": domain.info["cells"]})
+        atomic_write_json(staging.file("summary.json"), data)
+        return data
+
+    return write_from_root(out, comm, write, fields=field_writer(comm, "potential", [sol.phi]))

@@ -1,0 +1,139 @@
+"""The run driver: what ``sprout run`` does for every kind.
+
+It validates the case, guards ``--restart``, logs, calls the kind's run entry and owns what
+happens when that fails:
+
+- invalid input (``CaseError``): nothing written, the caller exits 2;
+- a failed solve or mesh (``SolveError``, ``MeshingError``): ``OUT/summary.json`` with
+  ``status: "failed"``, the reason and the solver's diagnostics, plus the resolved case;
+  the error is raised again and the caller exits 1;
+- anything else is a bug: its traceback goes to ``OUT/error.log`` (one per rank that hit
+  it), ``OUT/summary.json`` says ``status: "error"``, and :class:`InternalError` is raised
+  (exit 3). Nothing in OUT is half-written in any case: results are staged."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+from mpi4py import MPI
+
+from solver.core.case import CaseError, resolved_case
+from solver.core.domain import MeshingError
+from solver.core.kind import RunContext
+from solver.core.linalg import SolveError
+from solver.core.log import get_logger
+from solver.core.output import Staging, atomic_write_json, atomic_write_text, summary
+from solver.workflow.flow import FlowFailed
+from solver.workflow.registry import KINDS, kind_of, load_case
+
+
+class InternalError(Exception):
+    """An unexpected exception during a run; ``log`` is where its traceback was written."""
+
+    def __init__(self, message: str, log: Path | None):
+        super().__init__(message)
+        self.log = log
+
+
+def execute_run(path, out, overrides, comm: MPI.Comm, log=None, restart: bool = False, case=None) -> dict:
+    """Validate, solve, write; returns the summary (with ``out``). ``case``: already
+    validated (a flow's step), else read from ``path`` with ``overrides``. Raises CaseError
+    (nothing written), SolveError/MeshingError (a failed summary written), a flow's
+    FlowFailed (its summary written) or InternalError (error.log written)."""
+    log = log or get_logger(comm)
+    t0 = time.perf_counter()
+    case = case if case is not None else load_case(path, overrides)
+    record = kind_of(case)
+    out = Path(out) if out else Path("results") / case.name
+    if out.exists() and not out.is_dir():
+        raise CaseError(f"-o {out}: exists and is not a directory")
+    if restart and not record.restart:
+        able = " and ".join(f"{k.name} cases" for k in KINDS.values() if k.restart)
+        raise CaseError(f"--restart: {case.kind} cases run in one go and keep no checkpoint ({able} do)")
+    resolved = resolved_case(case)
+    ctx = RunContext(out=out, comm=comm, log=log, t0=t0, source=str(path), resolved=resolved, restart=restart,
+                     run_step=execute_run)
+    log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, comm.size, "" if comm.size == 1 else "s", out)
+    try:
+        data = record.entry()(case, ctx)
+    except (SolveError, MeshingError) as exc:
+        write_failed(case, ctx, exc)
+        raise
+    except (CaseError, FlowFailed, InternalError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise internal_error(case, ctx, exc) from exc
+    data["out"] = str(out)
+    log_results(record, data, log)
+    return data
+
+
+def write_failed(case, ctx: RunContext, exc: Exception) -> None:
+    """The failed summary and the resolved case, staged like any result (collective)."""
+    diagnostics = getattr(exc, "diagnostics", {})
+    staging = Staging(ctx.out, ctx.comm)
+    data = summary(case.name, case.kind, "failed", ctx.comm.size, diagnostics.get("dofs", 0),
+                   time.perf_counter() - ctx.t0, {}, error=str(exc), diagnostics=diagnostics,
+                   source=ctx.source, files=["case.resolved.json", "summary.json"])
+    if ctx.comm.rank == 0:
+        atomic_write_json(staging.file("case.resolved.json"), ctx.resolved)
+        atomic_write_json(staging.file("summary.json"), data)
+    staging.commit()
+
+
+def internal_error(case, ctx: RunContext, exc: Exception) -> InternalError:
+    """Write what a bug report needs without waiting for other ranks (they may not have
+    failed): this rank's traceback, and on rank 0 a summary that says so."""
+    rank = ctx.comm.rank
+    name = "error.log" if ctx.comm.size == 1 else f"error.rank{rank}.log"
+    path = ctx.out / name
+    text = "".join(traceback.format_exception(exc))
+    try:
+        ctx.out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, f"sprout internal error in case {case.name} ({case.kind}) on rank {rank}:\n{text}")
+        if rank == 0:
+            atomic_write_json(ctx.out / "summary.json", summary(
+                case.name, case.kind, "error", ctx.comm.size, 0, time.perf_counter() - ctx.t0, {},
+                error=f"internal error: {type(exc).__name__}: {exc}", error_log=name, source=ctx.source,
+                files=[name, "summary.json"]))
+    except OSError:
+        path = None
+    return InternalError(f"{type(exc).__name__}: {exc}", path)
+
+
+def log_results(record, data: dict, log) -> None:
+    """The kind's key results (every result with -v), and each compared closed form."""
+    results, reference = data["results"], data.get("reference") or {}
+    shown = record.key_results_of(data)
+    for key, value in results.items():
+        if key in reference:
+            ref = reference[key]
+            rel = abs(value - ref) / abs(ref) if ref else abs(value)
+            log.info("  %-32s %.8g (closed form %.8g, %s %.2e)", key, value, ref, "rel." if ref else "abs.", rel)
+        elif key in shown:
+            log.info("  %-32s %.6g", key, value)
+        else:
+            log.debug("  %-32s %.6g", key, value)
+
+
+def check(path, overrides) -> str:
+    """``sprout check CASE``: the one line that says what the case is."""
+    case = load_case(path, overrides)
+    return kind_of(case).description(case, str(path))
+
+
+def build_mesh(path, out, overrides, export: list[str], comm: MPI.Comm) -> dict | None:
+    """``sprout mesh``: gmsh only (rank 0), the mesh with quality figures."""
+    from solver.geometry.meshing import write_mesh_files
+
+    case = load_case(path, overrides)
+    if not kind_of(case).mesh:
+        raise CaseError(f"{path}: a {case.kind} has no mesh of its own; mesh the case files of its steps")
+    out = Path(out) if out else Path("results") / f"{case.name}-mesh"
+    if comm.rank != 0:
+        return None
+    info = write_mesh_files(case, out, export)
+    info["name"], info["out"] = case.name, str(out)
+    return info
