@@ -39,7 +39,6 @@ def worker(args) -> None:
     from solver.core.domain import build_domain
     from solver.core.linalg import solve_nonlinear_scalar
     from solver.core.output import atomic_write_json
-    from solver.plating.run_cell import _electrode
 
     comm = MPI.COMM_WORLD
     case = load_case(ROOT / CASE)
@@ -48,8 +47,8 @@ def worker(args) -> None:
     t0 = time.perf_counter()
     domain = build_domain(geo, comm, order=1)
     mesh_s = time.perf_counter() - t0
-    dist = CurrentDistribution(domain, case.electrolyte.conductivity, _electrode(case.cathode),
-                               _electrode(case.anode), case.temperature, False, geo.line_width, degree=1,
+    dist = CurrentDistribution(domain, case.electrolyte.conductivity, case.cathode.electrode(),
+                               case.anode.electrode(), case.temperature, False, geo.line_width, degree=1,
                                linear="iterative")
     dofs = dist.V.dofmap.index_map.size_global
 

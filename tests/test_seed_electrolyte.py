@@ -84,7 +84,8 @@ def test_zero_resistance_seed_gives_the_secondary_distribution(tmp_path, ranks):
     from mpi4py import MPI
 
     from dolfinx import fem
-    from solver.plating.current_distribution import CurrentDistribution, Electrode
+    from solver.plating.current_distribution import CurrentDistribution
+    from solver.plating.electrochem import Electrode
     from solver.core.domain import build_domain
     from solver.plating.electrochem import linearised
     from solver import load_case

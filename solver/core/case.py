@@ -127,18 +127,18 @@ def format_validation_error(exc: ValidationError, raw: dict) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
-    kind = err["type"]
-    if kind == "extra_forbidden":
+    rule = err["type"]
+    if rule == "extra_forbidden":
         msg = "unknown key"
-    elif kind == "missing":
+    elif rule == "missing":
         msg = "required but missing"
-    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+    elif rule in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         # The constraint is checked on the SI value; say so when the input had a unit.
         given = err.get("input")
         msg = msg.replace("Input should be", "must be")
         if isinstance(given, str):
             msg += f" (in SI units; got {given!r})"
-    elif kind.startswith("literal_error") or kind == "union_tag_invalid":
+    elif rule.startswith("literal_error") or rule == "union_tag_invalid":
         msg = msg.replace("Input should be", "must be")
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     if re.match(r"^[a-z_][\w.\[\]]*: ", msg):  # a model's rule that names its field itself

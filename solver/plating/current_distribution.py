@@ -27,17 +27,8 @@ from mpi4py import MPI
 
 from dolfinx import fem
 
-from solver.plating.electrochem import KINETICS
+from solver.plating.electrochem import KINETICS, Electrode
 from solver.core.linalg import SolveError, assemble_system, residual_floor, solve_nonlinear_scalar, solve_scalar, solve_spd
-
-
-@dataclass
-class Electrode:
-    kinetics: str  # none | linear | butler_volmer | tafel
-    exchange_current_density: float = 1.0
-    alpha_a: float = 0.5
-    alpha_c: float = 0.5
-    equilibrium_potential: float = 0.0
 
 
 @dataclass

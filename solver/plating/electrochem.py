@@ -8,11 +8,24 @@ potential next to the electrode); the current density i(eta) is positive when an
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 FARADAY = 96485.33212  # C/mol
 GAS_CONSTANT = 8.314462618  # J/(mol K)
+
+
+@dataclass(frozen=True)
+class Electrode:
+    """An electrode's kinetics (``none``: primary, no overpotential; ``linear``,
+    ``butler_volmer``, ``tafel``). The exchange current density is unused for ``none``."""
+
+    kinetics: str
+    exchange_current_density: float = 1.0
+    alpha_a: float = 0.5
+    alpha_c: float = 0.5
+    equilibrium_potential: float = 0.0
 
 
 def f_over_rt(T: float) -> float:

@@ -18,15 +18,10 @@ import numpy as np
 from mpi4py import MPI
 
 from solver.core.kind import RunContext
-from solver.plating.current_distribution import CurrentDistribution, Electrode
+from solver.plating.current_distribution import CurrentDistribution
 from solver.core.domain import build_domain
 from solver.plating.electrochem import charge_transfer_resistance, uniformity, wagner_number
 from solver.core.output import atomic_write_json, field_writer, summary, write_csv, write_from_root
-
-
-def _electrode(spec) -> Electrode:
-    return Electrode(spec.kinetics, spec.exchange_current_density or 1.0, spec.alpha_a, spec.alpha_c,
-                     spec.equilibrium_potential)
 
 
 def length_scale(geo) -> float:
@@ -45,8 +40,8 @@ def run_plating(case, ctx: RunContext) -> dict:
     L = length_scale(geo)
     if case.electrolyte.tertiary:
         return _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s)
-    dist = CurrentDistribution(domain, case.electrolyte.conductivity, _electrode(case.cathode),
-                               _electrode(case.anode), case.temperature, geo.axisymmetric, L)
+    dist = CurrentDistribution(domain, case.electrolyte.conductivity, case.cathode.electrode(),
+                               case.anode.electrode(), case.temperature, geo.axisymmetric, L)
     t_solve = time.perf_counter()
     if case.operation.cell_voltage is not None:
         sol = dist.solve(case.operation.cell_voltage, case.name)
@@ -141,7 +136,7 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
     geo, el = case.geometry, case.electrolyte
     anion = (el.anion_diffusivity, el.anion_valence) if el.binary else None
     dist = TertiaryDistribution(domain, el.conductivity, el.diffusivity, el.bulk_concentration, el.valence,
-                                _electrode(case.cathode), case.anode.equilibrium_potential, case.temperature,
+                                case.cathode.electrode(), case.anode.equilibrium_potential, case.temperature,
                                 geo.axisymmetric, length_scale(geo), anion=anion)
     t_solve = time.perf_counter()
     out_state = dist.solve(case.operation.cell_voltage, case.name, case.operation.continuation_steps)
@@ -209,8 +204,8 @@ def run_wiring(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved
     mesh_s = time.perf_counter() - t_mesh
     n_vertices = domain.mesh.topology.index_map(0).size_global
     linear = wiring_linear_method(case, n_vertices)
-    dist = CurrentDistribution(domain, case.electrolyte.conductivity, _electrode(case.cathode),
-                               _electrode(case.anode), case.temperature, False, geo.line_width, degree=1,
+    dist = CurrentDistribution(domain, case.electrolyte.conductivity, case.cathode.electrode(),
+                               case.anode.electrode(), case.temperature, False, geo.line_width, degree=1,
                                linear=linear)
     t_solve = time.perf_counter()
     sol = dist.solve(case.operation.cell_voltage, case.name)

@@ -21,7 +21,6 @@ import numpy as np
 from mpi4py import MPI
 
 from solver.core.kind import RunContext
-from solver.plating.current_distribution import Electrode
 from solver.fronts.polyline import signed_area
 from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
 from solver.plating.fill import (
@@ -56,8 +55,7 @@ def section_of(case):
 
 def electrochemistry_of(case) -> Electrochemistry:
     el, c, op = case.electrolyte, case.cathode, case.operation
-    return Electrochemistry(el.conductivity, Electrode(c.kinetics, c.exchange_current_density or 1.0, c.alpha_a,
-                                                       c.alpha_c, c.equilibrium_potential),
+    return Electrochemistry(el.conductivity, c.electrode(),
                             case.temperature, op.cell_voltage, op.current_density, el.diffusivity,
                             el.bulk_concentration, el.valence, op.continuation_steps,
                             anion=(el.anion_diffusivity, el.anion_valence) if el.binary else None)

@@ -28,7 +28,6 @@ import numpy as np
 from mpi4py import MPI
 
 from solver.core.kind import RunContext
-from solver.plating.current_distribution import Electrode
 from solver.core.domain import build_domain
 from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
 from solver.core.materials import library_material
@@ -43,7 +42,7 @@ def run_seed_layer(case, ctx: RunContext) -> dict:
         return run_coupled(case, out, comm, log, t0, source, resolved)
     domain = build_domain(geo, comm, order=1)
     c = case.cathode
-    electrode = Electrode(c.kinetics, c.exchange_current_density, c.alpha_a, c.alpha_c, c.equilibrium_potential)
+    electrode = c.electrode()
     seed_metal = library_material(case.seed.metal)
     rho = case.seed.resistivity or seed_metal.resistivity
     deposit = library_material(case.growth.deposit)
@@ -176,9 +175,7 @@ def run_coupled(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
     domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
     mesh_s = time.perf_counter() - t_mesh
     c, an = case.cathode, case.anode or ElectrodeSpec()
-    electrode = Electrode(c.kinetics, c.exchange_current_density, c.alpha_a, c.alpha_c, c.equilibrium_potential)
-    anode = Electrode(an.kinetics, an.exchange_current_density or 1.0, an.alpha_a, an.alpha_c,
-                      an.equilibrium_potential)
+    electrode, anode = c.electrode(), an.electrode()
     rho = case.seed.resistivity or library_material(case.seed.metal).resistivity
     deposit = library_material(case.growth.deposit)
     kappa = case.electrolyte.conductivity

@@ -22,6 +22,7 @@ from meshes.units import (
 )
 from solver.core.case import CaseBase, LinearSolverSettings, Strict
 from solver.core.materials import LIBRARY
+from solver.plating.electrochem import Electrode
 
 
 class ElectrodeSpec(Strict):
@@ -39,6 +40,11 @@ class ElectrodeSpec(Strict):
         if self.kinetics != "none" and self.exchange_current_density is None:
             raise ValueError(f"kinetics = {self.kinetics!r} needs exchange_current_density")
         return self
+
+    def electrode(self) -> Electrode:
+        """The kinetics in SI as the physics takes them (i0 is given unless kinetics = 'none')."""
+        return Electrode(self.kinetics, self.exchange_current_density or 1.0, self.alpha_a, self.alpha_c,
+                         self.equilibrium_potential)
 
 
 class Electrolyte(Strict):

@@ -24,7 +24,7 @@ from mpi4py import MPI
 import dolfinx.fem.petsc as fem_petsc
 from dolfinx import fem
 
-from solver.plating.current_distribution import Electrode
+from solver.plating.electrochem import Electrode
 from solver.plating.electrochem import KINETICS, deposition_rate
 from solver.core.linalg import solve_nonlinear_scalar
 

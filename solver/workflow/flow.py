@@ -56,7 +56,7 @@ def check_flow(flow: FlowCase, source: str) -> list:
         for item in step.set:
             if not STEP_REFERENCE.search(item):
                 _override(raw, item, where)
-        if raw.get("kind") == "flow":
+        if raw.get("kind") == flow.kind:
             raise CaseError(f"{where}.case: {step.case} is itself a flow; list its steps instead")
         cases.append(validate_case(raw, source=f"{where} {step.case}"))
     return cases

@@ -129,3 +129,43 @@ def test_a_sideways_import_is_caught(tmp_path):
 def test_a_module_level_cycle_is_caught():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c", "a"]]
+
+
+def kind_dispatches(root: Path, kinds: set[str]) -> list[str]:
+    """Places outside the registry that test a case's kind against a kind's name: a
+    comparison or membership test with a registered kind's name, or a table keyed by them."""
+    found = []
+    for path in sorted((root / "solver").rglob("*.py")):
+        if path.name == "registry.py" and path.parent.name == "workflow":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.Compare):
+                for side in [node.left, *node.comparators]:
+                    elts = side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+                    names += [e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                sides = [node.left, *node.comparators]
+                if not any("kind" in ast.unparse(s) for s in sides):
+                    continue
+            elif isinstance(node, ast.Dict):
+                names = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+                if len(set(names) & kinds) < 2:
+                    continue
+            hit = sorted(set(names) & kinds)
+            if hit:
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {', '.join(hit)}")
+    return found
+
+
+def test_no_dispatch_on_the_kind_outside_the_registry(tmp_path):
+    """Everything that depends on the kind reads its record; measured: no place outside
+    solver/workflow/registry.py compares a kind with a kind's name. A planted
+    ``if case.kind == "fill"`` in a copy is found."""
+    from solver.workflow.registry import KINDS
+
+    assert kind_dispatches(ROOT, set(KINDS)) == []
+    shutil.copytree(ROOT / "solver", tmp_path / "solver", ignore=shutil.ignore_patterns("__pycache__"))
+    planted = tmp_path / "solver" / "workflow" / "driver.py"
+    planted.write_text(planted.read_text() + '\n\ndef _probe(case):\n    return case.kind == "fill"\n')
+    assert kind_dispatches(tmp_path, set(KINDS)) == ["solver/workflow/driver.py:" + str(
+        planted.read_text().count("\n") - 0) + ": fill"]
