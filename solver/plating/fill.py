@@ -18,7 +18,6 @@ VALIDATION.md electroplating 7 (a quarter annulus, plane).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -255,13 +254,6 @@ def deposition_current(section: Section, front: np.ndarray, echem: Electrochemis
             return -echem.conductivity * ufl.inner(ufl.grad(sol.phi), ufl.grad(psi)) * dist.weight * dist.dx
     q, m = front_flux(domain, flux, front, section.axisymmetric)
     return q, m, total, its, dofs, mesh_s, fields
-
-
-def case_digest(resolved: dict) -> str:
-    """What a checkpoint must match to be resumed: the case as resolved, without its name
-    and description."""
-    keep = {k: v for k, v in resolved.items() if k not in ("name", "description")}
-    return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _void_json(v: Void) -> dict:

@@ -18,14 +18,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from mpi4py import MPI
 
+from solver.core.case import case_digest
 from solver.core.kind import RunContext
 from solver.fronts.polyline import signed_area
 from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
 from solver.plating.fill import (
     Electrochemistry,
-    case_digest,
     coat_profile,
     concavity_section,
     cylinder_section,

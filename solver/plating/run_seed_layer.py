@@ -22,6 +22,7 @@ overpotential at the start and end and the film potential at the end.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,8 @@ from solver.core.domain import build_domain
 from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
 from solver.core.materials import library_material
 from solver.core.output import atomic_write_json, summary, write_csv, write_from_root
+from solver.plating.schema import ElectrodeSpec
+from solver.plating.seed_electrolyte import coupled_seed_growth
 from solver.plating.seed_layer import seed_growth, terminal_effect_number
 
 
@@ -39,7 +42,7 @@ def run_seed_layer(case, ctx: RunContext) -> dict:
     out, comm, log, t0, source, resolved = ctx.out, ctx.comm, ctx.log, ctx.t0, ctx.source, ctx.resolved
     geo = case.geometry
     if geo.type == "wafer_cell":
-        return run_coupled(case, out, comm, log, t0, source, resolved)
+        return run_coupled(case, out, comm, t0, source, resolved)
     domain = build_domain(geo, comm, order=1)
     c = case.cathode
     electrode = c.electrode()
@@ -166,10 +169,27 @@ def _matched_uniform_model(case, electrode, rho, deposit, current: float, eta_gu
     return b, hist
 
 
-def run_coupled(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, resolved: dict) -> dict:
-    from solver.plating.schema import ElectrodeSpec
-    from solver.plating.seed_electrolyte import coupled_seed_growth
+@dataclass
+class CoupledRun:
+    """The coupled film/electrolyte solve and its uniform-potential twin. The profiles
+    (``r``, ``cols``, ``u_r``, ``u_cols``) are gathered on rank 0 only."""
 
+    domain: object
+    hist: object
+    r: np.ndarray | None
+    cols: np.ndarray | None  # start/end current density, thickness, start/end overpotential, film potential
+    eta_u: float | None
+    uni: object
+    u_r: np.ndarray | None
+    u_cols: np.ndarray | None
+    rho: float
+    deposit: object
+    mesh_s: float
+    solve_s: float
+    uniform_s: float
+
+
+def solve_coupled(case, comm: MPI.Comm) -> CoupledRun:
     geo = case.geometry
     t_mesh = time.perf_counter()
     domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
@@ -178,18 +198,15 @@ def run_coupled(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
     electrode, anode = c.electrode(), an.electrode()
     rho = case.seed.resistivity or library_material(case.seed.metal).resistivity
     deposit = library_material(case.growth.deposit)
-    kappa = case.electrolyte.conductivity
     g = case.growth
     t_solve = time.perf_counter()
-    hist = coupled_seed_growth(domain, geo.radius, kappa, electrode, anode, case.operation.cell_voltage,
-                               case.seed.thickness, rho, deposit, g.efficiency, case.temperature, g.time, g.steps,
-                               case.name)
+    hist = coupled_seed_growth(domain, geo.radius, case.electrolyte.conductivity, electrode, anode,
+                               case.operation.cell_voltage, case.seed.thickness, rho, deposit, g.efficiency,
+                               case.temperature, g.time, g.steps, case.name)
     solve_s = time.perf_counter() - t_solve
-    area = np.pi * geo.radius**2
-    r_loc = hist.r
     cols_loc = np.column_stack([hist.current_density[0], hist.current_density[-1], hist.thickness,
                                 hist.overpotential[0], hist.overpotential[-1], hist.film_potential])
-    r, cols = _gathered(comm, r_loc, cols_loc)
+    r, cols = _gathered(comm, hist.r, cols_loc)
     eta_mean = comm.bcast(float(np.interp(np.sqrt(0.5) * geo.radius, r, cols[:, 3])) if comm.rank == 0 else None,
                           root=0)
     # the comparison is a 1D problem of a few hundred dofs: rank 0 solves it alone
@@ -200,64 +217,81 @@ def run_coupled(case, out: Path, comm: MPI.Comm, log, t0: float, source: str, re
                                             MPI.COMM_SELF, case.name)
         u_r, u_cols = _gathered(MPI.COMM_SELF, uni.r, np.column_stack([uni.current_density[0], uni.thickness]))
     uniform_s = time.perf_counter() - t_uniform
+    return CoupledRun(domain, hist, r, cols, eta_u, uni, u_r, u_cols, rho, deposit, mesh_s, solve_s, uniform_s)
+
+
+def coupled_results(case, run: CoupledRun) -> dict[str, float]:
+    """The summary's results (rank 0: the profiles are there)."""
+    geo, c, g = case.geometry, case.cathode, case.growth
+    hist, cols, u_cols, uni = run.hist, run.cols, run.u_cols, run.uni
+    kappa, deposit = case.electrolyte.conductivity, run.deposit
+    area = np.pi * geo.radius**2
+    i0, h = cols[:, 0], cols[:, 2]
+    Rs = run.rho / case.seed.thickness
+    Rp = charge_transfer_resistance(c.exchange_current_density, c.alpha_a, c.alpha_c, case.temperature)
+    mean_i = hist.total_current[0] / area
+    results = {
+        "cell_voltage_V": case.operation.cell_voltage,
+        "sheet_resistance_ohm_per_sq": Rs,
+        "terminal_effect_number": terminal_effect_number(geo.radius, Rs, Rp),
+        "wagner_number": wagner_number(kappa, Rp, geo.radius),
+        "electrolyte_resistance_ohm_m2": geo.height / kappa,
+        "centre_current_density_A_per_m2": float(i0[0]),
+        "edge_current_density_A_per_m2": float(i0[-1]),
+        "centre_over_edge_current": float(i0[0] / i0[-1]),
+        "mean_current_density_A_per_m2": mean_i,
+        "current_A": hist.total_current[0],
+        "current_uniformity": _spread(i0, mean_i),
+        "centre_overpotential_V": float(cols[0, 3]),
+        "edge_overpotential_V": float(cols[-1, 3]),
+        "current_balance_rel": abs(hist.anode_current[0] - hist.cathode_current[0]) / hist.cathode_current[0],
+        "uniform_electrolyte_contact_overpotential_V": run.eta_u,
+        "uniform_electrolyte_centre_over_edge_current": float(u_cols[0, 0] / u_cols[-1, 0]),
+        "uniform_electrolyte_current_uniformity": _spread(u_cols[:, 0], uni.total_current[0] / area),
+    }
+    if g.time > 0:
+        mass = hist.deposited_volume * deposit.density
+        faraday = g.efficiency * hist.charge * deposit.molar_mass / (deposit.valence * FARADAY)
+        mean_h = hist.deposited_volume / area
+        results.update({
+            "plating_time_min": g.time / 60,
+            "centre_thickness_um": float(h[0] * 1e6), "edge_thickness_um": float(h[-1] * 1e6),
+            "mean_thickness_um": mean_h * 1e6, "min_thickness_um": float(h.min() * 1e6),
+            "max_thickness_um": float(h.max() * 1e6),
+            "thickness_uniformity": _spread(h, mean_h), "edge_over_centre_thickness": float(h[-1] / h[0]),
+            "end_centre_over_edge_current": float(cols[0, 1] / cols[-1, 1]),
+            "charge_C": hist.charge, "deposited_mass_mg": mass * 1e6,
+            "faraday_balance_rel": abs(mass - faraday) / faraday,
+            "end_current_balance_rel": abs(hist.anode_current[-1] - hist.cathode_current[-1])
+            / hist.cathode_current[-1],
+            "uniform_electrolyte_thickness_uniformity": _spread(u_cols[:, 1], uni.deposited_volume / area),
+            "uniform_electrolyte_edge_over_centre_thickness": float(u_cols[-1, 1] / u_cols[0, 1]),
+        })
+    return results
+
+
+def run_coupled(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved: dict) -> dict:
+    """Solve -> results -> files (seed_profile.csv, thickness.png, the summary)."""
+    run = solve_coupled(case, comm)
 
     def write(staging) -> dict:
-        i0, h = cols[:, 0], cols[:, 2]
-        Rs = rho / case.seed.thickness
-        Rp = charge_transfer_resistance(c.exchange_current_density, c.alpha_a, c.alpha_c, case.temperature)
-        mean_i = hist.total_current[0] / area
-        results = {
-            "cell_voltage_V": case.operation.cell_voltage,
-            "sheet_resistance_ohm_per_sq": Rs,
-            "terminal_effect_number": terminal_effect_number(geo.radius, Rs, Rp),
-            "wagner_number": wagner_number(kappa, Rp, geo.radius),
-            "electrolyte_resistance_ohm_m2": geo.height / kappa,
-            "centre_current_density_A_per_m2": float(i0[0]),
-            "edge_current_density_A_per_m2": float(i0[-1]),
-            "centre_over_edge_current": float(i0[0] / i0[-1]),
-            "mean_current_density_A_per_m2": mean_i,
-            "current_A": hist.total_current[0],
-            "current_uniformity": _spread(i0, mean_i),
-            "centre_overpotential_V": float(cols[0, 3]),
-            "edge_overpotential_V": float(cols[-1, 3]),
-            "current_balance_rel": abs(hist.anode_current[0] - hist.cathode_current[0]) / hist.cathode_current[0],
-            "uniform_electrolyte_contact_overpotential_V": eta_u,
-            "uniform_electrolyte_centre_over_edge_current": float(u_cols[0, 0] / u_cols[-1, 0]),
-            "uniform_electrolyte_current_uniformity": _spread(u_cols[:, 0], uni.total_current[0] / area),
-        }
-        if g.time > 0:
-            mass = hist.deposited_volume * deposit.density
-            faraday = g.efficiency * hist.charge * deposit.molar_mass / (deposit.valence * FARADAY)
-            mean_h = hist.deposited_volume / area
-            results.update({
-                "plating_time_min": g.time / 60,
-                "centre_thickness_um": float(h[0] * 1e6), "edge_thickness_um": float(h[-1] * 1e6),
-                "mean_thickness_um": mean_h * 1e6, "min_thickness_um": float(h.min() * 1e6),
-                "max_thickness_um": float(h.max() * 1e6),
-                "thickness_uniformity": _spread(h, mean_h), "edge_over_centre_thickness": float(h[-1] / h[0]),
-                "end_centre_over_edge_current": float(cols[0, 1] / cols[-1, 1]),
-                "charge_C": hist.charge, "deposited_mass_mg": mass * 1e6,
-                "faraday_balance_rel": abs(mass - faraday) / faraday,
-                "end_current_balance_rel": abs(hist.anode_current[-1] - hist.cathode_current[-1])
-                / hist.cathode_current[-1],
-                "uniform_electrolyte_thickness_uniformity": _spread(u_cols[:, 1], uni.deposited_volume / area),
-                "uniform_electrolyte_edge_over_centre_thickness": float(u_cols[-1, 1] / u_cols[0, 1]),
-            })
+        r, cols = run.r, run.cols
+        results = coupled_results(case, run)
         write_csv(staging.file("seed_profile.csv"),
                   ["r_mm", "start_current_density_A_per_m2", "end_current_density_A_per_m2", "thickness_um",
                    "start_overpotential_V", "end_overpotential_V", "end_film_potential_V"],
                   np.column_stack([r * 1e3, cols[:, 0], cols[:, 1], cols[:, 2] * 1e6, cols[:, 3:]]))
         files = ["summary.json", "case.resolved.json", "seed_profile.csv"]
-        if _picture(staging.file("thickness.png"), case, r, cols, (u_r, u_cols)):
+        if _picture(staging.file("thickness.png"), case, r, cols, (run.u_r, run.u_cols)):
             files.append("thickness.png")
         atomic_write_json(staging.file("case.resolved.json"), resolved)
-        data = summary(case.name, case.kind, "ok", comm.size, hist.dofs, time.perf_counter() - t0, results, None,
-                       source=source, files=files,
+        data = summary(case.name, case.kind, "ok", comm.size, run.hist.dofs, time.perf_counter() - t0, results,
+                       None, source=source, files=files,
                        solver={"method": "newton+mumps", "formulation": "mixed P2 x P2 (electrolyte, film on the "
-                               "cathode facets), one Newton solve", "newton_iterations": hist.newton,
-                               "solve_s": round(solve_s, 4), "mesh_s": round(mesh_s, 4),
-                               "uniform_model_s": round(uniform_s, 4)},
-                       mesh={"cells": domain.info["cells"]})
+                               "cathode facets), one Newton solve", "newton_iterations": run.hist.newton,
+                               "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4),
+                               "uniform_model_s": round(run.uniform_s, 4)},
+                       mesh={"cells": run.domain.info["cells"]})
         atomic_write_json(staging.file("summary.json"), data)
         return data
 

@@ -19,8 +19,6 @@ import time
 import tomllib
 from pathlib import Path
 
-from mpi4py import MPI
-
 from solver.core.case import CaseError, apply_override, case_digest, read_case_toml, resolved_case
 from solver.core.domain import MeshingError
 from solver.core.kind import RunContext
