@@ -23,7 +23,7 @@ from solver.core.log import get_logger
 from solver.core.version import __version__
 from solver.workflow.driver import InternalError, build_mesh, check, execute_run
 from solver.workflow.flow import FlowFailed
-from solver.workflow.registry import json_schema
+from solver.workflow.registry import KINDS, json_schema
 from solver.workflow.sweep import check_cases, expand, load_sweep
 from solver.workflow.sweep_run import run_sweep, run_sweep_case
 
@@ -48,10 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_case(sub.add_parser("run", help="run a case and write OUT/summary.json and fields"))
     run.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>)")
-    run.add_argument("-v", "--verbose", action="store_true")
+    run.add_argument("-v", "--verbose", action="store_true", help="log every result, not only the key ones")
+    able = ", ".join(k.name for k in KINDS.values() if k.restart)
     run.add_argument("--restart", action="store_true",
-                     help="fill cases: resume from OUT/checkpoint.json (written after every growth step); "
-                          "flows: reuse the steps whose inputs are unchanged and whose summary is complete")
+                     help=f"{able} cases: go on from what OUT holds (a checkpoint written after every growth "
+                          "step; a flow's steps whose inputs are unchanged and whose summary is complete)")
     with_case(sub.add_parser("check", help="validate a case file without running it"))
     mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
     mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")

@@ -19,7 +19,8 @@ import dolfinx.fem as fem
 import dolfinx.io
 
 from solver.core.domain import Domain, build_domain
-from solver.core.linalg import ElasticSolver, SolveReport, solve_nonlinear
+from solver.core.elastic_solver import ElasticSolver, solve_nonlinear
+from solver.core.linalg import SolveReport
 from solver.core.materials import Material
 from solver.core.output import Staging, atomic_write_json, summary, write_csv
 from solver.mechanics.results import (

@@ -3,7 +3,8 @@
 It validates the case, guards ``--restart``, logs, calls the kind's run entry and owns what
 happens when that fails:
 
-- invalid input (``CaseError``): nothing written, the caller exits 2;
+- invalid input (``CaseError``, or a geometric rule the mesh builder found): nothing
+  written, the caller exits 2;
 - a failed solve or mesh (``SolveError``, ``MeshingError``): ``OUT/summary.json`` with
   ``status: "failed"``, the reason and the solver's diagnostics, plus the resolved case;
   the error is raised again and the caller exits 1;
@@ -18,6 +19,8 @@ import traceback
 from pathlib import Path
 
 from mpi4py import MPI
+
+from meshes import GeometryError
 
 from solver.core.case import CaseError, resolved_case
 from solver.core.domain import MeshingError
@@ -61,6 +64,8 @@ def execute_run(path, out, overrides, comm: MPI.Comm, log=None, restart: bool = 
     except (SolveError, MeshingError) as exc:
         write_failed(case, ctx, exc)
         raise
+    except GeometryError as exc:  # a geometric rule only the builder could check: still the input's fault
+        raise CaseError(f"{ctx.source}: {exc.field}: {exc.message}") from None
     except (CaseError, FlowFailed, InternalError, KeyboardInterrupt):
         raise
     except Exception as exc:
