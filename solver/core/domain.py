@@ -17,6 +17,8 @@ import dolfinx.mesh
 import meshes
 from meshes import BuiltMesh
 
+from solver.core.errors import MeshingError
+
 
 @dataclass
 class Domain:
@@ -106,10 +108,6 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         "element_counts": built.element_counts,
     }
     return Domain(data.mesh, data.cell_tags, data.facet_tags, regions, boundaries, info)
-
-
-class MeshingError(RuntimeError):
-    """gmsh could not build or mesh a geometry that passed validation."""
 
 
 class _nothing:

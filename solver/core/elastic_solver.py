@@ -12,8 +12,8 @@ import dolfinx.fem as fem
 import dolfinx.fem.petsc as fem_petsc
 import dolfinx.la as la
 
+from solver.core.errors import SolveError
 from solver.core.linalg import (
-    SolveError,
     SolveReport,
     assemble_rhs,
     reason_name,

@@ -20,15 +20,9 @@ from petsc4py import PETSc
 import dolfinx.fem as fem
 import dolfinx.fem.petsc as fem_petsc
 
+from solver.core.errors import SolveError
+
 _prefix_counter = itertools.count()
-
-
-class SolveError(RuntimeError):
-    """A solve did not converge; ``diagnostics`` says how far it got."""
-
-    def __init__(self, message: str, diagnostics: dict):
-        super().__init__(message)
-        self.diagnostics = diagnostics
 
 
 @dataclass

@@ -53,7 +53,8 @@ from solver.fronts.polyline import (
     weighted_normals,
 )
 from solver.core.domain import build_domain
-from solver.core.linalg import SolveError, solve_scalar
+from solver.core.errors import SolveError
+from solver.core.linalg import solve_scalar
 
 
 @dataclass

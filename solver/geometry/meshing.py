@@ -14,6 +14,7 @@ from mpi4py import MPI
 import meshes
 from meshes.base import UM_PER_M
 
+from solver.core.errors import MeshingError
 from solver.core.kind import RunContext
 from solver.core.output import Staging, atomic_write_json, summary, write_from_root
 from solver.core.case import CaseError
@@ -34,8 +35,6 @@ def mesh_report(case, staging: Staging, export: list[str] | None = None) -> dict
         except meshes.GeometryError as exc:
             raise CaseError(f"{exc.field}: {exc.message}") from None
         except Exception as exc:  # gmsh/OCC report failures as bare Exceptions
-            from solver.core.domain import MeshingError
-
             raise MeshingError(f"gmsh failed to build the {case.geometry.type} geometry: {exc}") from None
         mesh_s = time.perf_counter() - t0
         gmsh.write(str(staging.file("mesh.msh")))

@@ -199,7 +199,7 @@ def _continuation(forms, u, bcs, mats, domain, materials, stress_free, T_from, T
     """Newton continuation in temperature from T_from to T_to. An increment that fails is
     retried at half the size from the last converged state (down to 1/64 of
     model.max_increment); the step report sums Newton and linear iterations."""
-    from solver.core.linalg import SolveError
+    from solver.core.errors import SolveError
 
     dT_max = case.model.max_increment
     dT = min(dT_max, abs(T_to - T_from)) or dT_max

@@ -39,7 +39,7 @@ from solver.plating.electrochem import Electrode
 from solver.fronts.polyline import arclength_fraction, isotropic_profile, Void, Wall, close_off, grow, respace, section_measure, signed_area, thickness_along
 from solver.core.domain import build_domain
 from solver.plating.electrochem import deposition_rate
-from solver.core.linalg import SolveError
+from solver.core.errors import SolveError
 from solver.core.output import atomic_write_json
 
 

@@ -30,7 +30,7 @@ def length_scale(geo) -> float:
 
 
 def run_plating(case, ctx: RunContext) -> dict:
-    out, comm, log, t0, source, resolved = ctx.out, ctx.comm, ctx.log, ctx.t0, ctx.source, ctx.resolved
+    out, comm, t0, source, resolved = ctx.out, ctx.comm, ctx.t0, ctx.source, ctx.resolved
     geo = case.geometry
     if geo.type == "wiring_cell":  # the 3D unit cell of a wiring pattern: its own module
         return run_wiring(case, out, comm, t0, source, resolved)

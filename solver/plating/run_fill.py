@@ -31,7 +31,7 @@ from solver.plating.fill import (
     load_checkpoint,
     run_growth,
 )
-from solver.core.linalg import SolveError
+from solver.core.errors import SolveError
 from solver.core.materials import library_material
 from solver.core.output import (
     atomic_write_json,

@@ -39,7 +39,7 @@ from solver.plating.seed_layer import seed_growth, terminal_effect_number
 
 
 def run_seed_layer(case, ctx: RunContext) -> dict:
-    out, comm, log, t0, source, resolved = ctx.out, ctx.comm, ctx.log, ctx.t0, ctx.source, ctx.resolved
+    out, comm, t0, source, resolved = ctx.out, ctx.comm, ctx.t0, ctx.source, ctx.resolved
     geo = case.geometry
     if geo.type == "wafer_cell":
         return run_coupled(case, out, comm, t0, source, resolved)

@@ -46,7 +46,8 @@ from mpi4py import MPI
 from dolfinx import fem
 
 from solver.plating.electrochem import FARADAY, f_over_rt
-from solver.core.linalg import SolveError, residual_floor, solve_nonlinear_scalar
+from solver.core.errors import SolveError
+from solver.core.linalg import residual_floor, solve_nonlinear_scalar
 
 
 def binary_conductivity(concentration: float, valence: int, diffusivity: float, anion_diffusivity: float,

@@ -17,7 +17,7 @@ from pydantic import Field
 import solver
 from solver.core.case import CaseBase
 from solver.core.kind import CaseKind, RunContext
-from solver.core.linalg import SolveError
+from solver.core.errors import SolveError
 from solver.core.output import Staging, atomic_write_json, summary
 from solver.workflow.driver import InternalError, check, execute_run
 from solver.workflow.registry import KINDS, json_schema, register, unregister
