@@ -12,8 +12,8 @@ the PyPI wheel's MPI binding before anything imports dolfinx or petsc4py.
 from . import _hook  # noqa: F401  (must stay first)
 
 from solver.core.case import CaseError  # noqa: E402
-from solver.core.kind import CaseKind, RunContext  # noqa: E402
 from solver.core.errors import MeshingError, SolveError  # noqa: E402
+from solver.core.kind import CaseKind, RunContext  # noqa: E402
 from solver.core.materials import LIBRARY, Material, library_material  # noqa: E402
 from solver.core.version import __version__  # noqa: E402
 from solver.mechanics.schema import ThermoelasticCase  # noqa: E402

@@ -17,8 +17,7 @@ from pathlib import Path
 from mpi4py import MPI
 
 from solver.core.case import CaseError
-from solver.core.errors import MeshingError
-from solver.core.errors import SolveError
+from solver.core.errors import MeshingError, SolveError
 from solver.core.log import get_logger
 from solver.core.version import __version__
 from solver.workflow.driver import InternalError, build_mesh, check, execute_run

@@ -39,10 +39,10 @@ from scipy.spatial import cKDTree
 from dolfinx import fem, la
 
 from solver.core.domain import build_domain
-from solver.fronts.distance import closest_on_triangles
-from solver.fronts.cut_cells import distance_to_openings, etched_parts, front_pieces, front_points
 from solver.core.errors import SolveError
 from solver.core.linalg import solve_with_blocks
+from solver.fronts.cut_cells import distance_to_openings, etched_parts, front_pieces, front_points
+from solver.fronts.distance import closest_on_triangles
 
 _TRIANGLE_MASS = (np.ones((3, 3)) + np.eye(3)) / 12.0  # int_tri phi_a phi_b / area
 

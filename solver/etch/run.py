@@ -19,12 +19,12 @@ from scipy.spatial import cKDTree
 
 from dolfinx import fem
 
-from solver.core.kind import RunContext
-from solver.etch.analytic import isotropic_etch_volume
 from solver.core.domain import Domain, build_domain
-from solver.fronts.distance import Front, GhostExchange, Graph, arrival_distance, distance_to_simplices
-from solver.fronts.cut_cells import distance_to_openings, etched_measure, front_points, radial, rim_radius
+from solver.core.kind import RunContext
 from solver.core.output import atomic_write_json, atomic_write_text, concavity_toml, summary, write_csv, write_from_root
+from solver.etch.analytic import isotropic_etch_volume
+from solver.fronts.cut_cells import distance_to_openings, etched_measure, front_points, radial, rim_radius
+from solver.fronts.distance import Front, GhostExchange, Graph, arrival_distance, distance_to_simplices
 
 UM = 1e6
 

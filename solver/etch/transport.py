@@ -44,6 +44,9 @@ from dolfinx import fem
 
 from meshes import BumpedSubstrate, GeometryError
 
+from solver.core.domain import build_domain
+from solver.core.errors import SolveError
+from solver.core.linalg import solve_scalar
 from solver.fronts.polyline import (
     arclength_fraction,
     hat_r_weights,
@@ -52,9 +55,6 @@ from solver.fronts.polyline import (
     segment_hits,
     weighted_normals,
 )
-from solver.core.domain import build_domain
-from solver.core.errors import SolveError
-from solver.core.linalg import solve_scalar
 
 
 @dataclass

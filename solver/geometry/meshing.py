@@ -14,10 +14,10 @@ from mpi4py import MPI
 import meshes
 from meshes.base import UM_PER_M
 
+from solver.core.case import CaseError
 from solver.core.errors import MeshingError
 from solver.core.kind import RunContext
 from solver.core.output import Staging, atomic_write_json, summary, write_from_root
-from solver.core.case import CaseError
 
 EXPORT_FORMATS = {"vtu": "vtu", "xdmf": "xdmf", "inp": "abaqus", "msh": "gmsh", "med": "med", "vtk": "vtk"}
 

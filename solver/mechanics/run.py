@@ -18,11 +18,15 @@ from mpi4py import MPI
 import dolfinx.fem as fem
 import dolfinx.io
 
+from solver.core.case import CaseError
 from solver.core.domain import Domain, build_domain
 from solver.core.elastic_solver import ElasticSolver, solve_nonlinear
+from solver.core.kind import RunContext
 from solver.core.linalg import SolveReport
 from solver.core.materials import Material
 from solver.core.output import Staging, atomic_write_json, summary, write_csv
+from solver.mechanics import benchmarks
+from solver.mechanics.forms import ThermoelasticForms, material_fields, nonlinear_forms, thermoelastic_forms
 from solver.mechanics.results import (
     StressField,
     SurfaceShape,
@@ -33,12 +37,8 @@ from solver.mechanics.results import (
     remove_rigid_motion,
     stress_field,
 )
-from solver.core.case import CaseError
-from solver.core.kind import RunContext
-from solver.mechanics import benchmarks
 from solver.mechanics.schema import ThermoelasticCase, resolve_materials
 from solver.mechanics.supports import build_supports, symmetric_centre
-from solver.mechanics.forms import ThermoelasticForms, material_fields, nonlinear_forms, thermoelastic_forms
 
 
 def run_thermoelastic(case: ThermoelasticCase, ctx: RunContext) -> dict:

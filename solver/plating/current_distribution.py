@@ -27,9 +27,9 @@ from mpi4py import MPI
 
 from dolfinx import fem
 
-from solver.plating.electrochem import KINETICS, Electrode
 from solver.core.errors import SolveError
 from solver.core.linalg import assemble_system, residual_floor, solve_nonlinear_scalar, solve_scalar, solve_spd
+from solver.plating.electrochem import KINETICS, Electrode
 
 
 @dataclass

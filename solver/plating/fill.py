@@ -34,13 +34,23 @@ from petsc4py import PETSc
 from meshes import GeometryError
 from meshes.liquid_section import LiquidSection
 
-from solver.plating.current_distribution import CurrentDistribution
-from solver.plating.electrochem import Electrode
-from solver.fronts.polyline import arclength_fraction, isotropic_profile, Void, Wall, close_off, grow, respace, section_measure, signed_area, thickness_along
 from solver.core.domain import build_domain
-from solver.plating.electrochem import deposition_rate
 from solver.core.errors import SolveError
 from solver.core.output import atomic_write_json
+from solver.fronts.polyline import (
+    Void,
+    Wall,
+    arclength_fraction,
+    close_off,
+    grow,
+    isotropic_profile,
+    respace,
+    section_measure,
+    signed_area,
+    thickness_along,
+)
+from solver.plating.current_distribution import CurrentDistribution
+from solver.plating.electrochem import Electrode, deposition_rate
 
 
 @dataclass

@@ -16,11 +16,11 @@ import time
 import numpy as np
 from mpi4py import MPI
 
-from solver.core.kind import RunContext
-from solver.plating.current_distribution import CurrentDistribution
 from solver.core.domain import build_domain
-from solver.plating.electrochem import charge_transfer_resistance, uniformity, wagner_number
+from solver.core.kind import RunContext
 from solver.core.output import atomic_write_json, field_writer, summary, write_csv, write_from_root
+from solver.plating.current_distribution import CurrentDistribution
+from solver.plating.electrochem import charge_transfer_resistance, uniformity, wagner_number
 from solver.plating.run_wiring import run_wiring
 
 

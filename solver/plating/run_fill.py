@@ -19,19 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from solver.core.case import case_digest
-from solver.core.kind import RunContext
-from solver.fronts.polyline import signed_area
-from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
-from solver.plating.fill import (
-    Electrochemistry,
-    coat_profile,
-    concavity_section,
-    cylinder_section,
-    load_checkpoint,
-    run_growth,
-)
+from solver.core.case import CaseError, case_digest
 from solver.core.errors import SolveError
+from solver.core.kind import RunContext
 from solver.core.materials import library_material
 from solver.core.output import (
     atomic_write_json,
@@ -42,7 +32,16 @@ from solver.core.output import (
     write_csv,
     write_from_root,
 )
-from solver.core.case import CaseError
+from solver.fronts.polyline import signed_area
+from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
+from solver.plating.fill import (
+    Electrochemistry,
+    coat_profile,
+    concavity_section,
+    cylinder_section,
+    load_checkpoint,
+    run_growth,
+)
 
 
 def section_of(case):

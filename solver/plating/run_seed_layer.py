@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from solver.core.kind import RunContext
 from solver.core.domain import build_domain
-from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
+from solver.core.kind import RunContext
 from solver.core.materials import library_material
 from solver.core.output import atomic_write_json, summary, write_csv, write_from_root
+from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
 from solver.plating.schema import ElectrodeSpec
 from solver.plating.seed_electrolyte import coupled_seed_growth
 from solver.plating.seed_layer import seed_growth, terminal_effect_number

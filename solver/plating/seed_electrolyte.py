@@ -53,9 +53,8 @@ import dolfinx.la as la
 import dolfinx.mesh
 from dolfinx import fem
 
-from solver.plating.electrochem import Electrode
-from solver.plating.electrochem import KINETICS, deposition_rate
 from solver.core.linalg import solve_nonlinear_scalar
+from solver.plating.electrochem import Electrode, KINETICS, deposition_rate
 from solver.plating.seed_layer import SeedHistory, sheet_gain
 
 

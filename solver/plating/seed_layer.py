@@ -24,9 +24,8 @@ from mpi4py import MPI
 import dolfinx.fem.petsc as fem_petsc
 from dolfinx import fem
 
-from solver.plating.electrochem import Electrode
-from solver.plating.electrochem import KINETICS, deposition_rate
 from solver.core.linalg import solve_nonlinear_scalar
+from solver.plating.electrochem import Electrode, KINETICS, deposition_rate
 
 
 @dataclass

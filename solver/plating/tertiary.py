@@ -45,9 +45,9 @@ from mpi4py import MPI
 
 from dolfinx import fem
 
-from solver.plating.electrochem import FARADAY, f_over_rt
 from solver.core.errors import SolveError
 from solver.core.linalg import residual_floor, solve_nonlinear_scalar
+from solver.plating.electrochem import FARADAY, f_over_rt
 
 
 def binary_conductivity(concentration: float, valence: int, diffusivity: float, anion_diffusivity: float,

@@ -23,9 +23,8 @@ from mpi4py import MPI
 from meshes import GeometryError
 
 from solver.core.case import CaseError, resolved_case
-from solver.core.errors import MeshingError
+from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
-from solver.core.errors import SolveError
 from solver.core.log import get_logger
 from solver.core.output import Staging, atomic_write_json, atomic_write_text, summary
 from solver.workflow.flow import FlowFailed

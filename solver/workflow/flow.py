@@ -20,9 +20,8 @@ import tomllib
 from pathlib import Path
 
 from solver.core.case import CaseError, apply_override, case_digest, read_case_toml, resolved_case
-from solver.core.errors import MeshingError
+from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
-from solver.core.errors import SolveError
 from solver.core.output import atomic_write_json, summary
 from solver.workflow.flow_schema import REQUIREMENT, STEP_REFERENCE, FlowCase, FlowStep, reference_terms
 from solver.workflow.registry import KINDS, validate_case

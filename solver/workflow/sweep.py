@@ -39,8 +39,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from solver.core.output import atomic_write_json, atomic_write_text
 from solver.core.case import CaseError, CaseName, format_validation_error
+from solver.core.output import atomic_write_json, atomic_write_text
 from solver.workflow.registry import kind_of, load_case
 
 
