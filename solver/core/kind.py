@@ -49,6 +49,9 @@ class CaseKind:
     title: str
     key_results: tuple[str, ...] = ()
     cross_check: Callable[[Any], None] | None = None  # beyond case.cross_check() (the geometry's rules)
+    # "module:function" (case, its file): checks that read other files (a flow's step cases),
+    # run before anything is logged or written
+    precheck: str | None = None
     restart: bool = False
     mesh: bool = True  # has a geometry that `sprout mesh` can build
 
@@ -57,6 +60,10 @@ class CaseKind:
 
     def description(self, case, source: str) -> str:
         return _load(self.describe)(case, source)
+
+    def check_inputs(self, case, source: str) -> None:
+        if self.precheck is not None:
+            _load(self.precheck)(case, source)
 
     def key_results_of(self, data: dict) -> dict:
         """The key results of a run's summary; a load path's steps prefix theirs with the

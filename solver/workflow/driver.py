@@ -54,6 +54,7 @@ def execute_run(path, out, overrides, comm: MPI.Comm, log=None, restart: bool = 
     if restart and not record.restart:
         able = " and ".join(f"{k.name} cases" for k in KINDS.values() if k.restart)
         raise CaseError(f"--restart: {case.kind} cases run in one go and keep no checkpoint ({able} do)")
+    record.check_inputs(case, str(path))
     resolved = resolved_case(case)
     ctx = RunContext(out=out, comm=comm, log=log, t0=t0, source=str(path), resolved=resolved, restart=restart,
                      run_step=execute_run)

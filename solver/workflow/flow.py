@@ -68,9 +68,7 @@ def describe_flow(flow: FlowCase, source: str) -> str:
 def run_flow(flow: FlowCase, ctx: RunContext) -> dict:
     """The steps in order, each run by ``ctx.run_step`` (the run driver) into its folder."""
     out, comm, log, t0, source, restart = ctx.out, ctx.comm, ctx.log, ctx.t0, ctx.source, ctx.restart
-    check_flow(flow, source)
-    log.info("flow %s: %d steps on %d rank%s -> %s", flow.name, len(flow.steps), comm.size,
-             "" if comm.size == 1 else "s", out)
+    log.info("flow %s: %d steps", flow.name, len(flow.steps))
     base = Path(source).parent
     before = _previous_steps(out, comm) if restart else {}
     if comm.rank == 0:

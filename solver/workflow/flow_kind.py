@@ -11,6 +11,7 @@ FLOW = CaseKind(
     model=FlowCase,
     run="solver.workflow.flow:run_flow",
     describe="solver.workflow.flow:describe_flow",
+    precheck="solver.workflow.flow:check_flow",
     title="a process flow of steps",
     restart=True,
     mesh=False,

@@ -162,7 +162,7 @@ def check_cases(base: Path, spec: SweepSpec, cases: list[SweepCase]) -> None:
     for case in cases:
         try:
             loaded = load_case(base, spec.set + case.overrides())
-            kind_of(loaded).description(loaded, str(base))  # a flow's steps as far as known beforehand
+            kind_of(loaded).check_inputs(loaded, str(base))  # a flow's steps as far as known beforehand
         except CaseError as exc:
             raise CaseError(f"sweep {case.id} ({_describe(case)}): {exc}") from None
 
