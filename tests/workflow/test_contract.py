@@ -29,6 +29,24 @@ ROOT = Path(__file__).resolve().parents[2]
 FAILURES = {
     "thermoelastic": ("cases/validation/bimetal_strip.toml",
                       ['solver.method="iterative"', "solver.max_iterations=1"], "did not converge"),
+    "etch": ("cases/etch/diffusion_limited_hole.toml", ['etch.max_advance="5 um"', 'etch.times=["600 s"]'],
+             "folded over itself"),
+    "plating": ("cases/plating/binary_limiting_current.toml", ["operation.continuation_steps=1"],
+                "Newton did not converge"),
+    "seed_layer": ("cases/plating/wafer_terminal_effect.toml", ['operation.contact_overpotential="-3 V"'],
+                   "Newton did not converge"),
+    "fill": ("cases/plating/concavity_fill_voidfree.toml",
+             ["operation.continuation_steps=1", 'operation.cell_voltage="5 V"'], "Newton did not converge"),
+    # valid input that HXT cannot mesh: a 1 um barrier film under 20 um elements
+    "geometry": ("cases/geometry/substrate_3x3_etched.toml",
+                 ["geometry.holes=[1,1]", 'geometry.stage="barrier"', 'geometry.barrier_thickness="1 um"',
+                  'geometry.element_sizes={barrier="20 um"}'], "gmsh failed"),
+    # the etch step made to fold its wall: the flow stops there
+    "flow": ("cases/flows/process_b.toml",
+             ["steps[0].set=['etch.model=mixed', 'etch.etchant.concentration=1000 mol/m^3', "
+              "'etch.etchant.diffusivity=1e-9 m^2/s', 'etch.etchant.rate_constant=1e-3 m/s', "
+              "'etch.etchant.stagnant_layer=20 um', 'etch.max_advance=5 um', 'etch.times=[\"600 s\"]']"],
+             "etch: solve failed"),
 }
 
 
@@ -40,11 +58,6 @@ def shipped_cases() -> dict[str, list[Path]]:
         if kind is not None:
             found.setdefault(kind, []).append(path)
     return found
-
-
-def smallest_case(kind: str) -> Path:
-    cases = shipped_cases()[kind]
-    return FAILURES[kind][0] if kind in FAILURES else cases[0]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -190,3 +203,50 @@ def _comm():
     from mpi4py import MPI
 
     return MPI.COMM_SELF
+
+
+BUGGY = '''
+import sys
+from typing import Literal
+import solver
+from solver.core.case import CaseBase
+from solver.workflow.registry import register
+
+class BugCase(CaseBase):
+    kind: Literal["toy"]
+    answer: float
+    fail: bool = False
+
+def run_bug(case, ctx):
+    return 1 / 0
+
+def describe(case, source):
+    return "toy"
+
+register(solver.CaseKind(name="toy", model=BugCase, run="__main__:run_bug", describe="__main__:describe",
+                         title="a kind with a bug"))
+from solver.cli import main
+sys.exit(main(sys.argv[1:]))
+'''
+
+
+def test_a_bug_exits_3_with_its_traceback_in_out(tmp_path):
+    """An unexpected exception in a run entry: exit 3, one line on stderr that says where the
+    traceback is, the traceback in OUT/error.log (not on the screen), a summary saying
+    status "error"."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "toy.toml"
+    path.write_text(TOY.format(answer=42, fail="false"))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-c", BUGGY, "run", str(path), "-o", str(out)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 3, r.stderr
+    assert "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("sprout: internal error") and "ZeroDivisionError" in last and "error.log" in last, last
+    log = (out / "error.log").read_text()
+    assert "Traceback" in log and "in run_bug" in log and "ZeroDivisionError" in log, log
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "error" and summary["error_log"] == "error.log"
