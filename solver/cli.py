@@ -30,10 +30,14 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
+    kinds = "\n".join(f"  {k.name:<14}{k.title}" for k in KINDS.values())
     p = argparse.ArgumentParser(
         prog="sprout",
         description="Finite-element process simulation for wafer-level packaging: "
         "electroplating, isotropic etch, thermo-mechanical stress.",
+        epilog=f"case kinds:\n{kinds}\n\nexit codes: 0 ok, 1 a solve or mesh failed (OUT/summary.json says why), "
+        "2 invalid input (nothing written), 3 internal error (traceback in OUT/error.log)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"sprout {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

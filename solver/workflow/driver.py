@@ -66,8 +66,8 @@ def execute_run(path, out, overrides, comm: MPI.Comm, log=None, restart: bool = 
         raise
     except GeometryError as exc:  # a geometric rule only the builder could check: still the input's fault
         raise CaseError(f"{ctx.source}: {exc.field}: {exc.message}") from None
-    except (CaseError, FlowFailed, InternalError, KeyboardInterrupt):
-        raise
+    except (CaseError, FlowFailed, InternalError, KeyboardInterrupt, OSError):
+        raise  # OSError: the file system's (disk full, permissions), reported as such by the CLI
     except Exception as exc:
         raise internal_error(case, ctx, exc) from exc
     data["out"] = str(out)
