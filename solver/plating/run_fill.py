@@ -60,6 +60,7 @@ def electrochemistry_of(case) -> Electrochemistry:
 
 
 def run_fill(case, ctx: RunContext) -> dict:
+    """Start (or resume) -> grow -> results -> files."""
     out, comm, log, t0, source, resolved = ctx.out, ctx.comm, ctx.log, ctx.t0, ctx.source, ctx.resolved
     restart = ctx.restart
     section = section_of(case)
@@ -67,21 +68,8 @@ def run_fill(case, ctx: RunContext) -> dict:
     deposit = library_material(case.growth.deposit)
     digest = case_digest(resolved)
     checkpoint = out / "checkpoint.json"
-    state = None
-    if restart:
-        message = None
-        if comm.rank == 0:
-            try:
-                state = load_checkpoint(checkpoint, digest)
-            except FileNotFoundError:
-                message = f"--restart: no checkpoint in {out} (start without --restart)"
-            except (ValueError, KeyError) as exc:
-                message = f"--restart: {exc}"
-        message, state = comm.bcast((message, state), root=0)
-        if message:
-            raise CaseError(message)
-        log.info("fill: resumed at step %d, t = %.4g min", state.step, state.time / 60)
-    elif comm.rank == 0:
+    state = resumed_state(checkpoint, digest, comm, log) if restart else None
+    if not restart and comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         checkpoint.unlink(missing_ok=True)
     t_solve = time.perf_counter()
@@ -128,6 +116,23 @@ def run_fill(case, ctx: RunContext) -> dict:
 
     # the electrolyte at the end (the last mesh)
     return write_from_root(out, comm, write, fields=field_writer(comm, "electrolyte", state.fields))
+
+
+def resumed_state(checkpoint: Path, digest: str, comm, log):
+    """The growth state OUT's checkpoint holds, if it is of this very case (CaseError else)."""
+    message, state = None, None
+    if comm.rank == 0:
+        try:
+            state = load_checkpoint(checkpoint, digest)
+        except FileNotFoundError:
+            message = f"--restart: no checkpoint in {checkpoint.parent} (start without --restart)"
+        except (ValueError, KeyError) as exc:
+            message = f"--restart: {exc}"
+    message, state = comm.bcast((message, state), root=0)
+    if message:
+        raise CaseError(message)
+    log.info("fill: resumed at step %d, t = %.4g min", state.step, state.time / 60)
+    return state
 
 
 def results_of(case, section, state, deposit, echem, coat: np.ndarray) -> dict:
