@@ -7,12 +7,13 @@ MPIRUN := $(VENV)/bin/mpirun
 STAMP := $(VENV)/.sprout-installed
 NP ?= 2
 
-.PHONY: venv demo test test-serial test-mpi bench clean help
+.PHONY: venv demo test test-fast test-serial test-mpi bench clean help
 
 help:
-	@echo "make demo   run the flagship case into results/demo/"
-	@echo "make test   full test suite: serial, then MPI-marked tests on $(NP) ranks"
-	@echo "make bench  timed benchmarks -> benchmarks/results/*.json"
+	@echo "make demo        run the flagship case into results/demo/"
+	@echo "make test        full test suite (the CI gate): serial, then MPI-marked tests on $(NP) ranks"
+	@echo "make test-fast   inner loop: tests not marked slow or mpi, serial (under 2 minutes)"
+	@echo "make bench       timed benchmarks -> benchmarks/results/*.json"
 
 venv: $(STAMP)
 
@@ -34,6 +35,11 @@ demo: $(STAMP)
 	@$(PY) -m solver.core.report results/demo/summary.json
 
 test: test-serial test-mpi
+
+# The inner loop: everything but the tests marked slow (measured > ~1.5 s) and mpi, serial;
+# about 1.5 minutes on 2 cores.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not mpi" -q
 
 test-serial: $(STAMP)
 	$(PY) -m pytest -m "not mpi" -q

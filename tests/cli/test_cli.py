@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
-from conftest import CASES, read_summary, sprout
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 BIMETAL = (CASES / "validation" / "bimetal_strip.toml").read_text()
 
 
-def test_help_and_version():
+@pytest.mark.slow
+def test_help_and_version(sprout):
     r = sprout("--help")
     assert r.returncode == 0 and "run" in r.stdout and "schema" in r.stdout
     r = sprout("--version")
@@ -30,7 +32,7 @@ def test_console_script_is_installed():
     assert r.returncode == 0
 
 
-def test_schema_is_json_schema_with_units():
+def test_schema_is_json_schema_with_units(sprout):
     r = sprout("schema")
     assert r.returncode == 0
     schema = json.loads(r.stdout)
@@ -41,13 +43,14 @@ def test_schema_is_json_schema_with_units():
     assert "length with its unit" in text and "additionalProperties" in text
 
 
-def test_check_reports_case():
+def test_check_reports_case(sprout):
     r = sprout("check", CASES / "validation" / "bimetal_strip.toml")
     assert r.returncode == 0, r.stderr
     assert "ok: bimetal_strip" in r.stdout and "1280 cells" in r.stdout
 
 
-def test_run_writes_contract(tmp_path):
+@pytest.mark.slow
+def test_run_writes_contract(tmp_path, sprout, read_summary):
     out = tmp_path / "res"
     r = sprout("run", CASES / "validation" / "lame_cylinder.toml", "-o", out)
     assert r.returncode == 0, r.stderr
@@ -68,7 +71,8 @@ def test_run_writes_contract(tmp_path):
     assert not list(tmp_path.glob(".*partial*")), "staging directory left behind"
 
 
-def test_set_overrides_and_default_output(tmp_path):
+@pytest.mark.slow
+def test_set_overrides_and_default_output(tmp_path, sprout, read_summary):
     case = tmp_path / "b.toml"
     case.write_text(BIMETAL)
     r = sprout("run", case, "--set", "load.temperature=75 degC", "--set", "output.fields=false",
@@ -99,7 +103,7 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
-def test_bad_input_exits_2_with_one_line(name, tmp_path):
+def test_bad_input_exits_2_with_one_line(name, tmp_path, sprout):
     old, new, field = BAD_INPUTS[name]
     assert old in BIMETAL
     case = tmp_path / "bad.toml"
@@ -115,18 +119,18 @@ def test_bad_input_exits_2_with_one_line(name, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"], "something was written"
 
 
-def test_bad_override_exits_2(tmp_path):
+def test_bad_override_exits_2(tmp_path, sprout):
     r = sprout("check", CASES / "validation" / "bimetal_strip.toml", "--set", "geometry.layers[7].thickness=1 um")
     assert r.returncode == 2 and "geometry.layers" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_missing_case_file_exits_2(tmp_path):
+def test_missing_case_file_exits_2(tmp_path, sprout):
     r = sprout("run", tmp_path / "nope.toml", "-o", tmp_path / "out")
     assert r.returncode == 2 and "no such case file" in r.stderr
     assert not (tmp_path / "out").exists()
 
 
-def test_failed_solve_exits_1_with_diagnostics(tmp_path):
+def test_failed_solve_exits_1_with_diagnostics(tmp_path, sprout, read_summary):
     """Two CG iterations cannot reach 1e-10: exit 1, the reason and residual on stderr, and a
     summary with status failed (never a silent wrong answer)."""
     out = tmp_path / "out"
@@ -139,7 +143,8 @@ def test_failed_solve_exits_1_with_diagnostics(tmp_path):
     assert data["diagnostics"]["iterations"] == 2
 
 
-def test_mesh_command_writes_mesh_files(tmp_path):
+@pytest.mark.slow
+def test_mesh_command_writes_mesh_files(tmp_path, sprout):
     out = tmp_path / "m"
     r = sprout("mesh", CASES / "validation" / "sphere_in_shell.toml", "-o", out)
     assert r.returncode == 0, r.stderr
@@ -149,6 +154,7 @@ def test_mesh_command_writes_mesh_files(tmp_path):
     assert (out / "mesh.msh").stat().st_size > 0 and (out / "mesh.png").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case, overrides",
     [
@@ -157,7 +163,7 @@ def test_mesh_command_writes_mesh_files(tmp_path):
         ("free_expansion", ["--set", "solver.method=iterative"]),  # 3D CG + GAMG
     ],
 )
-def test_two_ranks_agree_with_one(case, overrides, tmp_path):
+def test_two_ranks_agree_with_one(case, overrides, tmp_path, sprout, read_summary):
     """``mpirun -n 2 sprout run`` gives the results of 1 rank to 1e-8 relative to the
     scale of each kind of result (the largest value with the same unit: a mean interface
     traction of 0.008 MPa in a 100 MPa stress field is a cancellation, compared against
@@ -189,7 +195,7 @@ EVERY_KIND = [CASES / "etch" / "isotropic_hole.toml", CASES / "etch" / "diffusio
 
 
 @pytest.mark.parametrize("path", EVERY_KIND, ids=lambda p: p.stem)
-def test_check_describes_every_kind(path):
+def test_check_describes_every_kind(path, sprout):
     """``sprout check`` answers for every kind of file: etch, plating, sweep, geometry."""
     r = sprout("check", path)
     assert r.returncode == 0, r.stderr
@@ -202,7 +208,7 @@ def test_check_describes_every_kind(path):
     ("electrolyte.conductivity=-1 S/m", "electrolyte.conductivity"),
     ("cathode.alpha_c=1.5", "cathode.alpha_c"),
 ])
-def test_bad_plating_input_names_the_field(tmp_path, override, words):
+def test_bad_plating_input_names_the_field(tmp_path, override, words, sprout):
     r = sprout("run", CASES / "plating" / "newman_disk.toml", "-o", tmp_path / "x", "--set", override)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "x").exists()

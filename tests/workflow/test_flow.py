@@ -9,17 +9,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import CASES, read_summary, relative, sprout
 
 from solver import CaseError, load_case
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 FLOWS = CASES / "flows"
-
-
-def run_flow(out: Path, flow: Path, *args, ranks: int = 1, expect: int = 0) -> dict:
-    r = sprout("run", flow, "-o", out, *args, ranks=ranks, timeout=900)
-    assert r.returncode == expect, r.stderr
-    return read_summary(out)
 
 
 def steps_of(data: dict) -> dict:
@@ -27,7 +21,7 @@ def steps_of(data: dict) -> dict:
 
 
 def step_results(out: Path, data: dict, name: str) -> dict:
-    return read_summary(out / steps_of(data)[name]["folder"])["results"]
+    return json.loads((out / steps_of(data)[name]["folder"] / "summary.json").read_text())["results"]
 
 
 def resolved_geometry(out: Path, data: dict, name: str) -> dict:
@@ -36,19 +30,20 @@ def resolved_geometry(out: Path, data: dict, name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def process_a(tmp_path_factory):
+def process_a(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("flow") / "process_a"
-    return out, run_flow(out, FLOWS / "process_a.toml")
+    return out, run_cli(FLOWS / "process_a.toml", out, timeout=900)
 
 
 @pytest.fixture(scope="module")
-def process_b(tmp_path_factory):
+def process_b(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("flow") / "process_b"
-    return out, run_flow(out, FLOWS / "process_b.toml")
+    return out, run_cli(FLOWS / "process_b.toml", out, timeout=900)
 
 
 # -- process A: bumps and resin -> seed film -> wiring plating -> resist and balls -> stress -----------------
-def test_process_a_runs_every_step_and_summarises_each(process_a):
+@pytest.mark.slow
+def test_process_a_runs_every_step_and_summarises_each(process_a, read_summary):
     out, data = process_a
     names = ["bumps_and_resin", "seed_film", "wiring_thickening", "resist_and_balls", "wafer_cooldown", "dicing",
              "package_stress"]
@@ -69,6 +64,7 @@ def test_process_a_runs_every_step_and_summarises_each(process_a):
         key["package_stress"]["key_results"]["room_max_von_mises_MPa"]
 
 
+@pytest.mark.slow
 def test_process_a_hands_the_plated_thickness_to_the_stress_models(process_a):
     """The wiring of the stress geometry is the plated thickness at the wafer centre: the
     feature-scale mean (wiring cell, plated for the seed step's time) scaled by the wafer
@@ -86,12 +82,13 @@ def test_process_a_hands_the_plated_thickness_to_the_stress_models(process_a):
     assert resin == pytest.approx(50e-6)
 
 
-def test_a_wiring_too_thin_for_the_bump_tips_stops_process_a(tmp_path):
+@pytest.mark.slow
+def test_a_wiring_too_thin_for_the_bump_tips_stops_process_a(tmp_path, run_cli):
     """Plating for 10 min instead of 25 leaves about 4 um of wiring: the resist-and-balls
     geometry cannot embed the 9 um tips, so the flow stops there with the geometry's reason;
     the steps before it keep their results, the steps after it do not run."""
     out = tmp_path / "thin"
-    data = run_flow(out, FLOWS / "process_a.toml", "--set", 'steps[1].set[1]=growth.time=10 min', expect=1)
+    data = run_cli(FLOWS / "process_a.toml", out, "--set", 'steps[1].set[1]=growth.time=10 min', timeout=900, expect=1)
     assert data["status"] == "failed" and data["failed_step"] == "resist_and_balls"
     assert "does not embed the bump tips" in data["reason"] and "wiring.thickness" in data["reason"]
     status = {s["step"]: s["status"] for s in data["steps"]}
@@ -102,6 +99,7 @@ def test_a_wiring_too_thin_for_the_bump_tips_stops_process_a(tmp_path):
 
 
 # -- process B: etch -> barrier -> fill -> cap -> wiring -> base removal -> stress -------------------------
+@pytest.mark.slow
 def test_process_b_runs_every_step_and_the_fill_is_void_free(process_b):
     out, data = process_b
     assert data["status"] == "ok"
@@ -116,7 +114,8 @@ def test_process_b_runs_every_step_and_the_fill_is_void_free(process_b):
     assert key["stress"]["key_results"]["max_von_mises_bump_MPa"] > 0
 
 
-def test_process_b_hands_the_concavity_on_as_a_geometry_and_conserves_its_volume(process_b):
+@pytest.mark.slow
+def test_process_b_hands_the_concavity_on_as_a_geometry_and_conserves_its_volume(process_b, relative):
     """The etched wall is the barrier step's geometry, the barrier's surface the fill's
     (concavity.toml merged into the case). Volumes carry across: the barrier step's
     concavity and hole hold what the etch removed plus the film hole (to the etch profile's
@@ -167,36 +166,39 @@ def small_flow(path: Path, require: str = "", minutes: float = 4) -> Path:
     return path
 
 
-def test_a_failed_requirement_stops_the_flow_with_its_reason(tmp_path):
+@pytest.mark.slow
+def test_a_failed_requirement_stops_the_flow_with_its_reason(tmp_path, run_cli):
     flow = small_flow(tmp_path / "flow.toml", require='"undercut_um < 5"')
-    data = run_flow(tmp_path / "out", flow, expect=1)
+    data = run_cli(flow, tmp_path / "out", timeout=900, expect=1)
     assert data["failed_step"] == "etch" and "undercut_um < 5" in data["reason"] and "got undercut_um = 12" in \
         data["reason"]
     assert [s["status"] for s in data["steps"]] == ["failed", "not_run", "not_run", "not_run"]
     assert (tmp_path / "out" / "01_etch" / "summary.json").exists()  # the step's own results stay
 
 
-def test_restart_reuses_the_unchanged_steps_and_reruns_the_changed(tmp_path):
+@pytest.mark.slow
+def test_restart_reuses_the_unchanged_steps_and_reruns_the_changed(tmp_path, run_cli):
     flow = small_flow(tmp_path / "flow.toml")
     out = tmp_path / "out"
-    first = run_flow(out, flow)
-    again = run_flow(out, flow, "--restart")
+    first = run_cli(flow, out, timeout=900)
+    again = run_cli(flow, out, "--restart", timeout=900)
     assert all(s.get("reused") for s in again["steps"])
     assert again["results"] == first["results"]
     # a longer barrier: the etch is reused; the barrier and what it feeds run again
     small_flow(flow, minutes=5)
-    changed = run_flow(out, flow, "--restart")
+    changed = run_cli(flow, out, "--restart", timeout=900)
     assert [bool(s.get("reused")) for s in changed["steps"]] == [True, False, False, False]
     assert changed["results"]["barrier.coat_mean_thickness_um"] > first["results"]["barrier.coat_mean_thickness_um"]
     assert changed["results"]["stack.bump_depth_below_film_um"] < first["results"]["stack.bump_depth_below_film_um"]
 
 
-def test_two_ranks_give_the_serial_flow(tmp_path):
+@pytest.mark.slow
+def test_two_ranks_give_the_serial_flow(tmp_path, run_cli):
     """Every step is rank-count independent (etch arrival distances, the fill's gathered
     front, direct solves): the flow's results agree to round-off of the solves."""
     flow = small_flow(tmp_path / "flow.toml")
-    one = run_flow(tmp_path / "one", flow)
-    two = run_flow(tmp_path / "two", flow, ranks=2)
+    one = run_cli(flow, tmp_path / "one", timeout=900)
+    two = run_cli(flow, tmp_path / "two", ranks=2, timeout=900)
     assert two["ranks"] == 2 and one["results"].keys() == two["results"].keys()
     for key, value in one["results"].items():
         assert two["results"][key] == pytest.approx(value, rel=1e-8, abs=1e-12), key
@@ -212,7 +214,7 @@ def test_two_ranks_give_the_serial_flow(tmp_path):
     (("{{etch.depth_um}} um\",\n", "{{etch.depth_um * }} um\",\n"),
      "neither step.result_key nor a number"),
 ])
-def test_a_bad_flow_is_invalid_input_and_writes_nothing(tmp_path, change, message):
+def test_a_bad_flow_is_invalid_input_and_writes_nothing(tmp_path, change, message, sprout):
     text = SMALL.replace(*change, 1)
     (tmp_path / "flow.toml").write_text(text.format(flows=FLOWS, require="", minutes=4))
     r = sprout("run", tmp_path / "flow.toml", "-o", tmp_path / "out")
@@ -222,7 +224,8 @@ def test_a_bad_flow_is_invalid_input_and_writes_nothing(tmp_path, change, messag
     assert not (tmp_path / "out").exists()
 
 
-def test_sprout_check_lists_the_steps_and_mesh_refuses_a_flow(tmp_path):
+@pytest.mark.slow
+def test_sprout_check_lists_the_steps_and_mesh_refuses_a_flow(tmp_path, sprout):
     r = sprout("check", FLOWS / "process_b.toml")
     assert r.returncode == 0, r.stderr
     assert "etch (etch) -> barrier (fill) -> fill (fill) -> cap (geometry)" in r.stdout
@@ -249,7 +252,7 @@ def test_a_flow_inside_a_flow_is_refused(tmp_path):
         check_flow(case, str(tmp_path / "outer.toml"))
 
 
-def test_a_sweep_over_a_flow_checks_each_step_before_running(tmp_path):
+def test_a_sweep_over_a_flow_checks_each_step_before_running(tmp_path, sprout):
     """A sweep whose base is a flow: every case's steps are validated up front, so a value
     that breaks a step is invalid input naming the sweep case, the step and the field."""
     flow = small_flow(tmp_path / "flow.toml")

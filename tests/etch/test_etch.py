@@ -1,94 +1,24 @@
 """Isotropic etch, reaction-limited (VALIDATION.md etch 1): the front against the exact
 set of base points within v t of the opening, merging holes, taper independence, the
-concavity handed to the substrate geometry; exact clipped volumes; 1 and 2 ranks."""
+concavity handed to the substrate geometry; 1 and 2 ranks. The exact clipped volumes are
+in tests/fronts/test_cut_cells.py."""
 
 from __future__ import annotations
 
 import math
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CASES, read_summary, relative, sprout
 
-from solver.fronts.distance import distance_to_triangles, simplex_neighbours
-from solver.fronts.cut_cells import etched_measure, front_points
-
+CASES = Path(__file__).resolve().parents[2] / "cases"
 ETCH = CASES / "etch"
 
 
-def run(tmp_path, case, *overrides, ranks=1, name="out"):
-    r = sprout("run", case, "-o", tmp_path / name, *overrides, ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    return read_summary(tmp_path / name)
-
-
-# -- pieces ---------------------------------------------------------------------------------------
-def _cube_tets(n: int):
-    """The unit cube in n^3 cubes of 6 tetrahedra each (Kuhn), (c, 4, 3)."""
-    g = np.linspace(0, 1, n + 1)
-    corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-    kuhn = [[0, 1, 3, 7], [0, 1, 5, 7], [0, 2, 3, 7], [0, 2, 6, 7], [0, 4, 5, 7], [0, 4, 6, 7]]
-    idx = {tuple(c): m for m, c in enumerate(corners)}
-    order = [idx[(a >> 2 & 1, a >> 1 & 1, a & 1)] for a in range(8)]
-    tets = []
-    for i in range(n):
-        for j in range(n):
-            for k in range(n):
-                X = np.array([[g[i + c[0]], g[j + c[1]], g[k + c[2]]] for c in corners])[order]
-                tets += [X[t] for t in kuhn]
-    return np.array(tets)
-
-
-@pytest.mark.parametrize("level", [0.3, 1.0, 1.7, 2.6])
-def test_clipped_volume_is_exact_for_a_linear_field(level):
-    """{x + y + z <= s} in the unit cube has the Irwin-Hall volume; the field is linear in
-    every cell, so the cut cells must sum to it to round-off (all four cut cases occur)."""
-    X = _cube_tets(3)
-    f = X.sum(axis=2)
-    s = level
-    exact = sum((-1) ** k * math.comb(3, k) * max(s - k, 0.0) ** 3 for k in range(4)) / 6
-    assert etched_measure(X, f, s) == pytest.approx(exact, rel=1e-12)
-    P = front_points(X, f, s)
-    assert np.allclose(P.sum(axis=1), s)
-
-
-def test_clipped_axisymmetric_volume_of_a_cylinder():
-    """Triangles of the (r, z) rectangle [0, 2] x [0, 1] cut at z <= 0.4: the revolved
-    volume is pi r^2 h exactly (Pappus on every piece)."""
-    tri = []
-    r, z = np.linspace(0, 2, 7), np.linspace(0, 1, 5)
-    for i in range(6):
-        for j in range(4):
-            a, b, c, d = (r[i], z[j]), (r[i + 1], z[j]), (r[i + 1], z[j + 1]), (r[i], z[j + 1])
-            tri += [[a, b, c], [a, c, d]]
-    X = np.array(tri)
-    assert etched_measure(X, X[:, :, 1], 0.4, axisymmetric=True) == pytest.approx(math.pi * 4 * 0.4, rel=1e-12)
-
-
-def test_triangle_distance_against_sampling():
-    """Point-to-triangle distance against dense sampling of the triangle (to the sampling
-    resolution) for points all around it."""
-    rng = np.random.default_rng(3)
-    tri = np.array([[0.0, 0.0, 0.0], [1.0, 0.1, 0.0], [0.3, 0.8, 0.2]])
-    u, v = np.meshgrid(np.linspace(0, 1, 201), np.linspace(0, 1, 201))
-    keep = u + v <= 1
-    S = tri[0] + u[keep][:, None] * (tri[1] - tri[0]) + v[keep][:, None] * (tri[2] - tri[0])
-    p = rng.uniform(-1, 2, size=(40, 3))
-    d = distance_to_triangles(p, *(np.repeat(tri[None, k], len(p), axis=0) for k in range(3)))
-    sampled = np.linalg.norm(p[:, None, :] - S[None], axis=2).min(axis=1)
-    assert np.all(d <= sampled + 1e-12)
-    assert np.all(sampled - d < 5e-3)
-
-
-def test_opening_neighbours_share_a_vertex():
-    simplices = np.array([[[0, 0], [1, 0]], [[1, 0], [2, 0]], [[2, 0], [3, 0]]], dtype=float)
-    nb = simplex_neighbours(simplices)
-    assert sorted(nb[0][nb[0] >= 0]) == [0, 1] and sorted(nb[1][nb[1] >= 0]) == [0, 1, 2]
-
-
 # -- the reaction-limited front ------------------------------------------------------------------
-def test_isotropic_hole_axisymmetric_matches_the_exact_front(tmp_path):
+@pytest.mark.slow
+def test_isotropic_hole_axisymmetric_matches_the_exact_front(tmp_path, run_cli, relative):
     """R 25 um, 20 um deep, 0.5 um cells at the front. The distance at the vertices is exact,
     so depth (under the opening the distance is linear, |z|) and undercut (along the
     interface it is r - R, linear) are exact to round-off; the front between vertices is
@@ -96,7 +26,7 @@ def test_isotropic_hole_axisymmetric_matches_the_exact_front(tmp_path):
     mask edge, off by at most about h^2 / (8 d): 0.0016 um at 5 um deep, measured 0.0043
     (tolerance 0.01 um); the volume error is O(h^2 / d) too: 3.4e-4 at 5 um deep, 6e-5 at
     20 um (tolerance 1e-3)."""
-    data = run(tmp_path, ETCH / "tapered_film_hole.toml", "--set", "geometry.film.taper=0 deg")
+    data = run_cli(ETCH / "tapered_film_hole.toml", tmp_path / "out", "--set", "geometry.film.taper=0 deg")
     for h in data["history"]:
         d = h["etch_distance_um"]
         assert h["depth_um"] == pytest.approx(d, rel=1e-9)
@@ -116,26 +46,28 @@ def test_isotropic_hole_axisymmetric_matches_the_exact_front(tmp_path):
     assert np.abs(exact_d - 20.0).max() < 0.01
 
 
-def test_taper_does_not_change_a_reaction_limited_etch(tmp_path):
+@pytest.mark.slow
+def test_taper_does_not_change_a_reaction_limited_etch(tmp_path, run_cli, relative):
     """Only the opening at the film/base interface matters: a 30 degree taper gives the
     straight hole's front (the meshes differ in the film, the base sees the same opening;
     both are exact at the vertices, so they agree to the interpolation error)."""
-    tapered = run(tmp_path, ETCH / "tapered_film_hole.toml", name="tapered")
-    straight = run(tmp_path, ETCH / "tapered_film_hole.toml", "--set", "geometry.film.taper=0 deg", name="straight")
+    tapered = run_cli(ETCH / "tapered_film_hole.toml", tmp_path / "tapered")
+    straight = run_cli(ETCH / "tapered_film_hole.toml", tmp_path / "straight", "--set", "geometry.film.taper=0 deg")
     for a, b in zip(tapered["history"], straight["history"]):
         for key in ("depth_um", "undercut_um"):
             assert a[key] == pytest.approx(b[key], rel=1e-9)
         assert relative(a["etched_volume_per_hole_um3"], b["etched_volume_per_hole_um3"]) < 1e-4
 
 
-def test_isotropic_hole_3d_on_one_and_two_ranks(tmp_path):
+@pytest.mark.slow
+def test_isotropic_hole_3d_on_one_and_two_ranks(tmp_path, run_cli, relative):
     """The quarter model of one hole at 2 um cells: undercut and depth exact; the front
     within the interpolation bound h_max^2 / (8 d) of the exact one, the longest edges
     being about twice the target size (error times depth measured 1.6-1.9 um^2 from 5 to
     20 um deep, tolerance 2.5 um^2); 2 ranks give the same numbers."""
     args = ["--set", "geometry.front_element_size=2 um", "--set", "output.picture=false"]
-    one = run(tmp_path, ETCH / "isotropic_hole.toml", *args, name="one")
-    two = run(tmp_path, ETCH / "isotropic_hole.toml", *args, ranks=2, name="two")
+    one = run_cli(ETCH / "isotropic_hole.toml", tmp_path / "one", *args)
+    two = run_cli(ETCH / "isotropic_hole.toml", tmp_path / "two", *args, ranks=2)
     for a, b in zip(one["history"], two["history"]):
         d = a["etch_distance_um"]
         assert a["undercut_um"] == pytest.approx(d, rel=1e-9) and a["depth_um"] == pytest.approx(d, rel=1e-9)
@@ -146,12 +78,13 @@ def test_isotropic_hole_3d_on_one_and_two_ranks(tmp_path):
     assert relative(one["results"]["etched_volume_per_hole_um3"], exact) < 5e-3  # O(h^2): measured 2.5e-3
 
 
-def test_merging_holes_follow_the_union_of_fronts(tmp_path):
+@pytest.mark.slow
+def test_merging_holes_follow_the_union_of_fronts(tmp_path, run_cli, relative):
     """A 2 x 2 array with 2 (R + d) > pitch: the front is the set within d of any opening
     (the holes beyond the symmetry planes included), so the concavities merge and each
     hole etches less than a lone one (the overlap is shared)."""
-    data = run(tmp_path, ETCH / "hole_array_merge.toml", "--set", "geometry.front_element_size=2 um",
-               "--set", "output.picture=false")
+    data = run_cli(ETCH / "hole_array_merge.toml", tmp_path / "out", "--set", "geometry.front_element_size=2 um",
+                   "--set", "output.picture=false")
     res = data["results"]
     assert res["max_shape_error_um"] * 20.0 < 2.5  # as for the lone hole at the same cell size
     R, d = 25.0, 20.0
@@ -165,12 +98,13 @@ def test_merging_holes_follow_the_union_of_fronts(tmp_path):
                     + 2 / 3 * math.pi * 125) < 2e-2
 
 
-def test_concavity_is_handed_to_the_substrate_geometry(tmp_path):
+@pytest.mark.slow
+def test_concavity_is_handed_to_the_substrate_geometry(tmp_path, run_cli, relative):
     """concavity.toml is a [geometry.concavity] profile: from (R + undercut, 0) on the
     interface to (0, -depth) on the axis; the substrate builder meshes it, and the
     revolved profile holds the etched volume (Pappus on the polyline, to the binning
     of the front: 1e-3)."""
-    data = run(tmp_path, ETCH / "tapered_film_hole.toml", "--set", "output.picture=false")
+    data = run_cli(ETCH / "tapered_film_hole.toml", tmp_path / "out", "--set", "output.picture=false")
     snippet = tomllib.loads((tmp_path / "out" / "concavity.toml").read_text())
     profile = snippet["geometry"]["concavity"]["profile"]
     pts = np.array([[float(r.split()[0]), float(z.split()[0])] for r, z in profile])
@@ -200,12 +134,10 @@ profile = [{rows}]
 [geometry.electrolyte]
 height = "30 um"
 ''')
-    r = sprout("run", case, "-o", tmp_path / "substrate")
-    assert r.returncode == 0, r.stderr
-    assert read_summary(tmp_path / "substrate")["results"]["cells"] > 100
+    assert run_cli(case, tmp_path / "substrate")["results"]["cells"] > 100
 
 
-def test_etch_beyond_the_refined_zone_is_refused(tmp_path):
+def test_etch_beyond_the_refined_zone_is_refused(tmp_path, sprout):
     r = sprout("run", ETCH / "isotropic_hole.toml", "-o", tmp_path / "x", "--set", 'etch.times=["30 min"]')
     assert r.returncode == 2
     assert "etch.times" in r.stderr and "etch_zone" in r.stderr and "Traceback" not in r.stderr

@@ -5,10 +5,10 @@ growth rates; 1 and 2 ranks."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CASES, read_summary, relative, sprout
 
 from solver.plating.electrochem import (
     butler_volmer,
@@ -18,23 +18,18 @@ from solver.plating.electrochem import (
 )
 from solver.core.materials import library_material
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 PLATING = CASES / "plating"
 
 
-def run(tmp_path, case, *overrides, ranks=1, name="out"):
-    r = sprout("run", case, "-o", tmp_path / name, *overrides, ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    return read_summary(tmp_path / name)
-
-
-def test_newman_disk_resistance_and_distribution(tmp_path):
+def test_newman_disk_resistance_and_distribution(tmp_path, run_cli, relative):
     """Primary distribution on a disk of radius r0 in an insulating plane, counter electrode
     a hemisphere at R = 50 r0. Resistance: Newman's 1/(4 kappa r0) less the part beyond R,
     1/(2 pi kappa R) (a point source seen from afar); what remains is O((r0/R)^2) and the
     discretisation: measured -7.6e-4, tolerance 2e-3. The distribution i/i_avg = 0.5 /
     sqrt(1 - (r/r0)^2) away from the singular edge (r <= 0.9 r0): measured within 0.4 %
     (facet midpoints, P2 gradient), tolerance 1 %."""
-    data = run(tmp_path, PLATING / "newman_disk.toml")
+    data = run_cli(PLATING / "newman_disk.toml", tmp_path / "out")
     kappa, r0, R = 5.0, 1e-3, 50e-3
     res = data["results"]
     exact = 1 / (4 * kappa * r0) - 1 / (2 * math.pi * kappa * R)
@@ -46,29 +41,31 @@ def test_newman_disk_resistance_and_distribution(tmp_path):
     assert np.abs(ratio / (0.5 / np.sqrt(1 - (r[inner] / r0) ** 2)) - 1).max() < 1e-2
 
 
-def test_concentric_cylinders_primary_and_linear_kinetics(tmp_path):
+@pytest.mark.slow
+def test_concentric_cylinders_primary_and_linear_kinetics(tmp_path, run_cli, relative):
     """Primary: i(r_i) = kappa V / (r_i ln(r_o/r_i)); linear kinetics on both electrodes:
     I' = 2 pi V / (R_ct,i/r_i + ln(r_o/r_i)/kappa + R_ct,o/r_o). The arcs are quadratic
     (P2 geometry), so the mean current density follows to 1e-4 (measured 1e-5) and the
     distribution is uniform to 1e-3 (facet sampling of a P2 gradient)."""
     kappa, V, ri, ro = 5.0, 1.0, 1e-3, 5e-3
-    primary = run(tmp_path, PLATING / "concentric_cylinders.toml", name="primary")["results"]
+    primary = run_cli(PLATING / "concentric_cylinders.toml", tmp_path / "primary")["results"]
     assert relative(primary["mean_current_density_A_per_m2"], kappa * V / (ri * math.log(ro / ri))) < 1e-4
     assert primary["uniformity"] < 1e-3
-    linear = run(tmp_path, PLATING / "concentric_cylinders.toml", "--set", "cathode.kinetics=linear", "--set",
-                 "cathode.exchange_current_density=10 A/m^2", "--set", "anode.kinetics=linear", "--set",
-                 "anode.exchange_current_density=10 A/m^2", name="linear")["results"]
+    linear = run_cli(PLATING / "concentric_cylinders.toml", tmp_path / "linear", "--set", "cathode.kinetics=linear",
+                     "--set", "cathode.exchange_current_density=10 A/m^2", "--set", "anode.kinetics=linear", "--set",
+                     "anode.exchange_current_density=10 A/m^2")["results"]
     Rct = charge_transfer_resistance(10.0, 0.5, 0.5, 298.15)
     current = 2 * math.pi * V / (Rct / ri + math.log(ro / ri) / kappa + Rct / ro)
     assert relative(linear["mean_current_density_A_per_m2"], current / (2 * math.pi * ri)) < 1e-4
     assert linear["wagner_number"] == pytest.approx(kappa * Rct / ri)
 
 
-def test_parallel_plates_with_butler_volmer(tmp_path):
+@pytest.mark.slow
+def test_parallel_plates_with_butler_volmer(tmp_path, run_cli):
     """A uniform current whose overpotentials and ohmic drop add up to the cell voltage:
     V = dE_eq + eta_a - eta_c + i L / kappa (the overpotentials from inverting each
     electrode's Butler-Volmer curve at i). Newton converges to 1e-10; the sum holds to 1e-8."""
-    data = run(tmp_path, PLATING / "parallel_plates_bv.toml")
+    data = run_cli(PLATING / "parallel_plates_bv.toml", tmp_path / "out")
     res = data["results"]
     i = res["mean_current_density_A_per_m2"]
     assert res["uniformity"] < 1e-10
@@ -80,25 +77,27 @@ def test_parallel_plates_with_butler_volmer(tmp_path):
     assert data["solver"]["newton_iterations"] >= 1
 
 
-def test_two_ranks_agree(tmp_path):
+@pytest.mark.slow
+def test_two_ranks_agree(tmp_path, run_cli):
     """Newton and the flux on 2 ranks equal 1 rank's to the direct solver's round-off."""
-    one = run(tmp_path, PLATING / "parallel_plates_bv.toml", name="one")["results"]
-    two = run(tmp_path, PLATING / "parallel_plates_bv.toml", ranks=2, name="two")["results"]
+    one = run_cli(PLATING / "parallel_plates_bv.toml", tmp_path / "one")["results"]
+    two = run_cli(PLATING / "parallel_plates_bv.toml", tmp_path / "two", ranks=2)["results"]
     for k, v in one.items():
         assert two[k] == pytest.approx(v, rel=1e-8, abs=1e-12), k
-    a = run(tmp_path, PLATING / "newman_disk.toml", name="n1")["results"]
-    b = run(tmp_path, PLATING / "newman_disk.toml", ranks=2, name="n2")["results"]
+    a = run_cli(PLATING / "newman_disk.toml", tmp_path / "n1")["results"]
+    b = run_cli(PLATING / "newman_disk.toml", tmp_path / "n2", ranks=2)["results"]
     assert b["resistance_ohm"] == pytest.approx(a["resistance_ohm"], rel=1e-8)
 
 
-def test_galvanostatic_finds_the_cell_voltage(tmp_path):
+@pytest.mark.slow
+def test_galvanostatic_finds_the_cell_voltage(tmp_path, run_cli):
     """An imposed total current on the disk: the secant iteration finds the voltage whose
     current it is (to 1e-10); the primary cell is linear, so V = I R with R of the
     potentiostatic run (1e-8)."""
-    pot = run(tmp_path, PLATING / "newman_disk.toml", name="pot")["results"]
+    pot = run_cli(PLATING / "newman_disk.toml", tmp_path / "pot")["results"]
     case = tmp_path / "galv.toml"
     case.write_text((PLATING / "newman_disk.toml").read_text().replace('cell_voltage = "1 V"', 'current = "5 mA"'))
-    galv = run(tmp_path, case, name="galv")
+    galv = run_cli(case, tmp_path / "galv")
     assert galv["results"]["current_A"] == pytest.approx(5e-3, rel=1e-9)
     assert galv["results"]["cell_voltage_V"] == pytest.approx(5e-3 * pot["resistance_ohm"], rel=1e-8)
 
@@ -115,8 +114,9 @@ def test_faraday_growth_rates():
     assert deposition_rate(100.0, 0.063546, 8960.0, 2, efficiency=0.5) * um_per_h == pytest.approx(13.23 / 2, abs=3e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ranks", [1, 2])
-def test_nernst_layer_tertiary_distribution(tmp_path, ranks):
+def test_nernst_layer_tertiary_distribution(tmp_path, ranks, run_cli):
     """Tertiary distribution between plates (supporting electrolyte), one monolithic Newton
     solve for potential and concentration. In 1D the concentration falls linearly across the
     layer, so i = n F D (c_b - c_s) / delta exactly, and at the cathode the Butler-Volmer law
@@ -126,7 +126,7 @@ def test_nernst_layer_tertiary_distribution(tmp_path, ranks):
     n F D c_b / delta."""
     from solver.plating.electrochem import FARADAY, f_over_rt
 
-    data = run(tmp_path, PLATING / "nernst_limiting_current.toml", ranks=ranks)
+    data = run_cli(PLATING / "nernst_limiting_current.toml", tmp_path / "out", ranks=ranks)
     res = data["results"]
     i, cs = res["mean_current_density_A_per_m2"], res["min_surface_concentration_mol_per_m3"]
     n, D, cb, delta, kappa, V = 2, 1e-9, 100.0, 100e-6, 5.0, 0.5

@@ -11,16 +11,17 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
+from pathlib import Path
 
 import gmsh
 import numpy as np
 import pytest
-from conftest import CASES, sprout
 from pydantic import TypeAdapter
 
 from meshes import GeometrySpec, build_mesh, gmsh_session
 from meshes.base import UM_PER_M
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 GEOMETRY_CASES = sorted((CASES / "geometry").glob("*.toml"))
 REL = 1e-6
 
@@ -104,6 +105,7 @@ def test_csp_region_volumes_match_closed_forms():
     assert "interface_bump_resist" not in faces
 
 
+@pytest.mark.slow
 def test_csp_quarter_model_is_a_quarter():
     full, _, _ = volumes(spec_of("csp_diced"))
     quarter, _, faces = volumes(spec_of("csp_diced", symmetry="quarter"))
@@ -112,6 +114,7 @@ def test_csp_quarter_model_is_a_quarter():
     assert {"sym_x", "sym_y"} <= set(faces)
 
 
+@pytest.mark.slow
 def test_csp_on_wafer_has_scribe_lanes_and_all_chips():
     spec = spec_of("csp_2x2_on_wafer")
     v, _, _ = volumes(spec)
@@ -121,6 +124,7 @@ def test_csp_on_wafer_has_scribe_lanes_and_all_chips():
     assert v["bump"] == pytest.approx(4 * 12 * bump_volume_below(spec, 0, math.inf), rel=REL)
 
 
+@pytest.mark.slow
 def test_csp_multilayer_second_bumps_sit_on_first_lands():
     spec = spec_of("csp_multilayer")
     v, regions, faces = volumes(spec)
@@ -184,6 +188,7 @@ def test_substrate_wired_volumes():
     assert {"base", "film", "barrier", "bump", "cap", "wiring", "insulator"} == set(regions)
 
 
+@pytest.mark.slow
 def test_substrate_merged_concavities_are_the_union():
     """Holes closer than 2d: the concavities merge into their union. Reference: slices at
     depth s are unions of disks of radius R + sqrt(d^2 - s^2), integrated on a 0.5 um grid
@@ -251,7 +256,7 @@ VIOLATIONS = {
 
 
 @pytest.mark.parametrize("name", sorted(VIOLATIONS))
-def test_constraint_violation_exits_2_naming_the_field(name, tmp_path):
+def test_constraint_violation_exits_2_naming_the_field(name, tmp_path, sprout):
     text, old, new, field = VIOLATIONS[name]
     assert old in text, old
     case = tmp_path / "bad.toml"
@@ -264,7 +269,12 @@ def test_constraint_violation_exits_2_naming_the_field(name, tmp_path):
 
 
 # -- meshing -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", GEOMETRY_CASES, ids=[p.stem for p in GEOMETRY_CASES])
+# 3D cases measured 1.3 to 15 s, axisymmetric ones 0.3 s
+MESH_PARAMS = [pytest.param(p, id=p.stem, marks=[] if "axisymmetric" in p.stem else [pytest.mark.slow])
+               for p in GEOMETRY_CASES]
+
+
+@pytest.mark.parametrize("path", MESH_PARAMS)
 def test_every_geometry_case_meshes(path, tmp_path):
     from solver.geometry.meshing import write_mesh_files
     from solver import load_case
@@ -278,6 +288,7 @@ def test_every_geometry_case_meshes(path, tmp_path):
         assert (tmp_path / "m" / f).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_same_case_gives_the_same_mesh():
     spec = spec_of("csp_diced", element_size="80 um")
     meshes_ = []
@@ -289,6 +300,7 @@ def test_same_case_gives_the_same_mesh():
     assert np.array_equal(meshes_[0][0], meshes_[1][0]) and np.array_equal(meshes_[0][1], meshes_[1][1])
 
 
+@pytest.mark.slow
 def test_finer_size_gives_proportionally_more_cells():
     """Predictable counts: halving the element size multiplies the count of a region
     meshed at that size by about 2^3 (the die, far from the fine features)."""
@@ -300,7 +312,8 @@ def test_finer_size_gives_proportionally_more_cells():
 
 
 # -- external meshes and export --------------------------------------------------------------------
-def test_export_and_reimport_as_external_mesh(tmp_path):
+@pytest.mark.slow
+def test_export_and_reimport_as_external_mesh(tmp_path, sprout):
     """``sprout mesh --export inp`` writes named element sets; a case naming that file as an
     external mesh gets the same regions, and a thermo-elastic run on it works."""
     r = sprout("mesh", CASES / "geometry" / "csp_axisymmetric.toml", "-o", tmp_path / "m", "--export", "inp",
@@ -358,7 +371,7 @@ stress_free_temperature = "100 degC"
         assert b["measure_per_region_m2"][name] == pytest.approx(value, rel=1e-9), name
 
 
-def test_external_mesh_errors_name_the_field(tmp_path):
+def test_external_mesh_errors_name_the_field(tmp_path, sprout):
     case = tmp_path / "ext.toml"
     case.write_text('kind = "geometry"\nname = "x"\n[geometry]\ntype = "external"\npath = "nope.vtu"\n'
                     'length_unit = "1 mm"\n')
@@ -366,8 +379,9 @@ def test_external_mesh_errors_name_the_field(tmp_path):
     assert r.returncode == 2 and "geometry.path" in r.stderr and "no such mesh file" in r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dimension", [2, 3])
-def test_package_mesh_through_the_stress_solver_equal_cte_is_stress_free(dimension, tmp_path):
+def test_package_mesh_through_the_stress_solver_equal_cte_is_stress_free(dimension, tmp_path, run_cli):
     """The package geometry on the thermo-elastic code path: every material with one CTE,
     free body, heated: no stress anywhere. P1 holds the exact (linear) solution, so only
     round-off and the solver tolerance remain: below 1e-8 of E_Si alpha dT = 130 MPa."""
@@ -396,16 +410,13 @@ symmetry = {'["sym_x", "sym_y"]' if dimension == 3 else '[]'}
 fields = false
 picture = false
 [geometry]''' + geo)
-    r = sprout("run", case, "-o", tmp_path / "out")
-    assert r.returncode == 0, r.stderr
-    import json
-
-    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    s = run_cli(case, tmp_path / "out")
     scale = 130e3 * 10e-6 * 100  # MPa
     assert s["results"]["max_von_mises_MPa"] < 1e-8 * scale, s["results"]["max_von_mises_MPa"]
     assert s["solver"]["residual_rel"] < 1e-9
 
 
+@pytest.mark.slow
 def test_substrate_concavity_from_an_etch_profile_is_revolved_exactly():
     """A profile handed over by the etch solver (here the Minkowski wall sampled at 40
     points) is revolved as given: its volume is Pappus's 2 pi A r_c of the polygon exactly,
@@ -429,7 +440,7 @@ def test_substrate_concavity_from_an_etch_profile_is_revolved_exactly():
     assert one == pytest.approx(minkowski(R, d), rel=2e-3)  # 40-point sampling of the arc
 
 
-def test_concavity_profile_is_refused_beyond_the_etched_stage(tmp_path):
+def test_concavity_profile_is_refused_beyond_the_etched_stage(tmp_path, sprout):
     text = SUB.replace('depth = "20 um"', 'profile = [["45 um", "0 um"], ["25 um", "-20 um"], ["0 um", "-20 um"]]')
     case = tmp_path / "p.toml"
     case.write_text(text)

@@ -12,26 +12,33 @@ balance with growth, and serial against 2 ranks.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import CASES, read_summary, relative, sprout
 from scipy.special import i0 as bessel_i0
 from scipy.special import i1 as bessel_i1
 
 from solver.plating.electrochem import charge_transfer_resistance
 from solver.core.materials import library_material
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 CASE = CASES / "plating" / "wafer_seed_electrolyte.toml"
 A, H = 0.15, 0.03  # wafer radius and anode distance of the case (m)
 LINEAR = ["cathode.kinetics=linear", "anode.kinetics=none", "growth.time=0 s"]
 
 
-def run(tmp_path, sets, ranks=1, name="out"):
-    args = [a for s in sets for a in ("--set", s)]
-    r = sprout("run", CASE, "-o", tmp_path / name, *args, ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    prof = np.loadtxt(tmp_path / name / "seed_profile.csv", delimiter=",", skiprows=1)
-    return read_summary(tmp_path / name), prof
+@pytest.fixture
+def run(tmp_path, run_cli):
+    """``run(sets, ranks=1, name="out")``: the case with ``--set`` SETS into TMP/NAME; its
+    summary and seed profile."""
+
+    def run(sets, ranks=1, name="out"):
+        args = [a for s in sets for a in ("--set", s)]
+        data = run_cli(CASE, tmp_path / name, *args, ranks=ranks)
+        return data, np.loadtxt(tmp_path / name / "seed_profile.csv", delimiter=",", skiprows=1)
+
+    return run
 
 
 def bessel_error(prof, Rp, Rs) -> float:
@@ -40,8 +47,9 @@ def bessel_error(prof, Rp, Rs) -> float:
     return float(np.abs(i / i[-1] - bessel_i0(r / lam) / bessel_i0(A / lam)).max())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ranks", [1, 2])
-def test_high_conductivity_gives_the_terminal_effect_bessel_profile(tmp_path, ranks):
+def test_high_conductivity_gives_the_terminal_effect_bessel_profile(run, ranks, relative):
     """Linear kinetics (i0 = 100 A/m^2, R_p = 2.6e-4 ohm m^2), 100 nm Cu (R_s = 0.168 ohm/sq,
     a/lambda = 3.8), the cell as wide as the wafer, kappa = 1e7 S/m. What separates the
     coupled model from the uniform-potential one is the electrolyte's resistance against the
@@ -53,7 +61,7 @@ def test_high_conductivity_gives_the_terminal_effect_bessel_profile(tmp_path, ra
     Rs = library_material("Cu").resistivity / 100e-9
     base = LINEAR + ["cathode.exchange_current_density=100 A/m^2", "operation.cell_voltage=0.25 V",
                      "geometry.cell_radius=150 mm"]
-    data, prof = run(tmp_path, base + ["electrolyte.conductivity=1e7 S/m"], ranks=ranks)
+    data, prof = run(base + ["electrolyte.conductivity=1e7 S/m"], ranks=ranks)
     eps = H / 1e7 / Rp
     err = bessel_error(prof, Rp, Rs)
     assert err < 0.3 * eps
@@ -67,12 +75,13 @@ def test_high_conductivity_gives_the_terminal_effect_bessel_profile(tmp_path, ra
     assert relative(res["uniform_electrolyte_centre_over_edge_current"], 1 / bessel_i0(x)) < 1e-7
     assert data["solver"]["newton_iterations"] == [1]  # linear: one Newton step
     if ranks == 1:
-        _, prof6 = run(tmp_path, base + ["electrolyte.conductivity=1e6 S/m"], name="kappa6")
+        _, prof6 = run(base + ["electrolyte.conductivity=1e6 S/m"], name="kappa6")
         assert 9 < bessel_error(prof6, Rp, Rs) / err < 11
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ranks", [1, 2])
-def test_zero_resistance_seed_gives_the_secondary_distribution(tmp_path, ranks):
+def test_zero_resistance_seed_gives_the_secondary_distribution(run, ranks, relative):
     """R_s = 1e-7 ohm/sq (rho = 1e-14 ohm m over 100 nm): the film is equipotential to
     Te / 4 (Te = a^2 R_s / R_p = 8.8e-8, the sag i a^2 R_s / 4 of the film's potential
     against the kinetics' i R_p), and the coupled model must give the secondary distribution
@@ -91,7 +100,7 @@ def test_zero_resistance_seed_gives_the_secondary_distribution(tmp_path, ranks):
     from solver import load_case
 
     sets = LINEAR + ["seed.resistivity=1e-14 ohm*m"]
-    data, prof = run(tmp_path, sets, ranks=ranks)
+    data, prof = run(sets, ranks=ranks)
     Rp = charge_transfer_resistance(1.0, 0.5, 0.5, 298.15)
     Te = A**2 * (1e-14 / 100e-9) / Rp
     case = load_case(CASE, sets)
@@ -110,17 +119,19 @@ def test_zero_resistance_seed_gives_the_secondary_distribution(tmp_path, ranks):
     assert relative(data["results"]["current_A"], sol.current) < 0.5 * Te
 
 
-def test_zero_resistance_seed_in_a_cell_as_wide_as_the_wafer_is_uniform(tmp_path):
+@pytest.mark.slow
+def test_zero_resistance_seed_in_a_cell_as_wide_as_the_wafer_is_uniform(run):
     """The same, with the wall at the wafer's rim: a 1D cell, i = V / (R_p + H / kappa)
     everywhere (15.2134 A/m^2), to 0.5 Te (measured 2.1e-8)."""
-    _, prof = run(tmp_path, LINEAR + ["seed.resistivity=1e-14 ohm*m", "geometry.cell_radius=150 mm"])
+    _, prof = run(LINEAR + ["seed.resistivity=1e-14 ohm*m", "geometry.cell_radius=150 mm"])
     Rp = charge_transfer_resistance(1.0, 0.5, 0.5, 298.15)
     Te = A**2 * (1e-14 / 100e-9) / Rp
     exact = 0.4 / (Rp + H / 50.0)
     assert np.abs(prof[:, 1] / exact - 1).max() < 0.5 * Te
 
 
-def test_growth_keeps_faraday_and_charge_and_ranks_agree(tmp_path):
+@pytest.mark.slow
+def test_growth_keeps_faraday_and_charge_and_ranks_agree(run):
     """The shipped case (Butler-Volmer at both electrodes, 10 min in 40 steps) on 1 and 2
     ranks: the deposited mass is eps M / (n F) times the charge to round-off (< 1e-12), the
     anode's current equals the cathode's to the Newton tolerance (< 1e-8 at the start,
@@ -128,8 +139,8 @@ def test_growth_keeps_faraday_and_charge_and_ranks_agree(tmp_path):
     fades), and every result agrees between 1 and 2 ranks to 1e-8 relative (the Newton
     tolerance is 1e-10 of the first residual; the current balance itself is compared to
     1e-6 absolute)."""
-    one, p1 = run(tmp_path, [], name="one")
-    two, p2 = run(tmp_path, [], ranks=2, name="two")
+    one, p1 = run([], name="one")
+    two, p2 = run([], ranks=2, name="two")
     res = one["results"]
     assert res["faraday_balance_rel"] < 1e-12
     assert two["results"]["faraday_balance_rel"] < 1e-12
@@ -155,14 +166,14 @@ def test_growth_keeps_faraday_and_charge_and_ranks_agree(tmp_path):
     ("geometry.anode_radius=200 mm", "anode_radius"),
     ("geometry.shield_radius=100 mm", "shield"),
 ])
-def test_bad_coupled_input_is_refused(tmp_path, override, words):
+def test_bad_coupled_input_is_refused(tmp_path, override, words, sprout):
     """Mismatches exit 2 with one line naming the field (no traceback)."""
     r = sprout("check", CASE, "--set", override)
     assert r.returncode == 2, r.stdout + r.stderr
     assert words in r.stderr and "Traceback" not in r.stderr
 
 
-def test_uniform_model_refuses_an_electrolyte(tmp_path):
+def test_uniform_model_refuses_an_electrolyte(tmp_path, sprout):
     """The 1D ``wafer`` keeps the uniform-potential model: an electrolyte there is an error."""
     r = sprout("check", CASES / "plating" / "wafer_terminal_effect.toml", "--set", "electrolyte.conductivity=50 S/m")
     assert r.returncode == 2

@@ -5,16 +5,17 @@ every step through the substrate geometry."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CASES, read_summary, sprout
 
 from solver.etch.analytic import stagnant_layer_depth, stefan_lambda
 from solver.etch.transport import advance
 from solver.fronts.polyline import isotropic_profile, profile_volume
 from solver.core.materials import library_material
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 CU = library_material("Cu")
 VM = CU.molar_mass / CU.density
 
@@ -44,15 +45,20 @@ diffusion = "{diffusion}"
 '''
 
 
-def run(tmp_path, name, ranks=1, template=BASE, **kw):
-    params = dict(pitch="120 um", h="1 um", film="10 um", R="25 um", advance="0.25 um", delta="20 um",
-                  c0="1000 mol/m^3", diffusion="quasi_steady")
-    params.update(kw)
-    case = tmp_path / f"{name}.toml"
-    case.write_text(template.format(**params))
-    r = sprout("run", case, "-o", tmp_path / name, "--set", "output.picture=false", ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    return read_summary(tmp_path / name)
+@pytest.fixture
+def run(tmp_path, run_cli):
+    """``run(name, ranks=1, template=BASE, **params)``: TEMPLATE with PARAMS (over the
+    defaults below) as TMP/NAME.toml, run into TMP/NAME without a picture; the summary."""
+
+    def run(name, ranks=1, template=BASE, **kw):
+        params = dict(pitch="120 um", h="1 um", film="10 um", R="25 um", advance="0.25 um", delta="20 um",
+                      c0="1000 mol/m^3", diffusion="quasi_steady")
+        params.update(kw)
+        case = tmp_path / f"{name}.toml"
+        case.write_text(template.format(**params))
+        return run_cli(case, tmp_path / name, "--set", "output.picture=false", ranks=ranks)
+
+    return run
 
 
 def test_profile_geometry_helpers():
@@ -71,7 +77,8 @@ def test_profile_geometry_helpers():
     assert np.linalg.norm(np.diff(moved, axis=0), axis=1).max() <= 0.5e-6 * (1 + 1e-12)
 
 
-def test_stagnant_layer_law_on_a_wide_opening(tmp_path):
+@pytest.mark.slow
+def test_stagnant_layer_law_on_a_wide_opening(run):
     """A 300 um opening in a 2 um film: the middle etches as in 1D. Diffusion through the
     stagnant layer, the film hole and the cavity, plus the kinetic resistance D / k, gives
     h^2 / 2 + L h = V_m c0 D t with L = delta + film + D / k (quasi-steady; exact for the
@@ -79,7 +86,7 @@ def test_stagnant_layer_law_on_a_wide_opening(tmp_path):
     at 0.25 um steps: measured +0.13 % (explicit Euler gave +0.75 %), tolerance 0.5 %; the
     mass balance holds to 0.15 %."""
     k = 1e-2
-    data = run(tmp_path, "wide", pitch="400 um", R="150 um", film="2 um", h="2 um", k=f"{k} m/s", delta="10 um",
+    data = run("wide", pitch="400 um", R="150 um", film="2 um", h="2 um", k=f"{k} m/s", delta="10 um",
                times='["6 s", "12 s", "18 s"]')
     L = 10e-6 + 2e-6 + 1e-9 / k
     K = VM * 1000 * 1e-9
@@ -90,7 +97,8 @@ def test_stagnant_layer_law_on_a_wide_opening(tmp_path):
         assert h["mass_balance_rel"] < 5e-3
 
 
-def test_transient_etch_follows_the_stefan_solution(tmp_path):
+@pytest.mark.slow
+def test_transient_etch_follows_the_stefan_solution(tmp_path, run):
     """VALIDATION.md etch 2, 1D Stefan: fresh etchant in a quiescent liquid over a 300 um
     opening; the middle etches as in 1D, s = 2 lam sqrt(D t) with sqrt(pi) lam exp(lam^2)
     (1 + erf lam) = beta. beta = c0 V_m = 0.2 (lam = 0.100), so the diffusion layer,
@@ -106,7 +114,7 @@ def test_transient_etch_follows_the_stefan_solution(tmp_path):
     Stefan's depth at 0.1 s)."""
     beta = 0.2
     c0 = beta / VM
-    data = run(tmp_path, "stefan", pitch="400 um", R="150 um", film="2 um", h="1 um", k="0.1 m/s",
+    data = run("stefan", pitch="400 um", R="150 um", film="2 um", h="1 um", k="0.1 m/s",
                delta="150 um", c0=f"{c0} mol/m^3", diffusion="transient", advance="0.1 um",
                times='["0.05 s", "0.1 s"]')
     lam = stefan_lambda(beta)
@@ -123,7 +131,8 @@ def test_transient_etch_follows_the_stefan_solution(tmp_path):
     assert np.ptp(middle[:, 2]) < 4e-3 * data["results"]["depth_um"]
 
 
-def test_too_long_wall_steps_fail_with_advice(tmp_path):
+@pytest.mark.slow
+def test_too_long_wall_steps_fail_with_advice(tmp_path, sprout):
     """Fast kinetics (D / k = 1 nm) at 0.5 um wall steps: the explicit wall motion is
     unstable, the wall folds, and the run says so (exit 1) instead of meshing a folded wall."""
     case = tmp_path / "fold.toml"
@@ -134,7 +143,8 @@ def test_too_long_wall_steps_fail_with_advice(tmp_path):
     assert "max_advance" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_times_before_the_starting_dimple_are_refused(tmp_path):
+@pytest.mark.slow
+def test_times_before_the_starting_dimple_are_refused(tmp_path, sprout):
     case = tmp_path / "early.toml"
     case.write_text(BASE.format(pitch="120 um", h="1 um", film="10 um", R="25 um", advance="0.25 um", delta="20 um",
                                 c0="1000 mol/m^3", diffusion="quasi_steady", k="1e-3 m/s", times='["0.01 s"]'))
@@ -142,14 +152,15 @@ def test_times_before_the_starting_dimple_are_refused(tmp_path):
     assert r.returncode == 1 and "starting dimple" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_small_damkoehler_gives_the_reaction_limited_front(tmp_path):
+@pytest.mark.slow
+def test_small_damkoehler_gives_the_reaction_limited_front(tmp_path, run):
     """Da = k delta / D = 2e-3: the etchant is barely depleted and the wall recedes at the
     kinetic rate v0 = V_m k c0 everywhere, so depth and undercut are v0 t (the isotropic
     front), to the depletion (O(Da)) and the stepping error: measured -0.25 % and -0.3 %,
     tolerance 1 %."""
     k = 1e-7
     v0 = VM * k * 1000
-    data = run(tmp_path, "slow", k=f"{k} m/s", times='["40 min", "80 min"]')
+    data = run("slow", k=f"{k} m/s", times='["40 min", "80 min"]')
     assert data["damkoehler"] == pytest.approx(2e-3)
     for h in data["history"]:
         d = v0 * h["time_min"] * 60 * 1e6
@@ -162,7 +173,8 @@ def test_small_damkoehler_gives_the_reaction_limited_front(tmp_path):
     assert np.abs(dist - d).max() < 0.02 * d  # the whole wall is the isotropic one
 
 
-def test_mass_balance_holds_at_coarse_and_fine_steps(tmp_path):
+@pytest.mark.slow
+def test_mass_balance_holds_at_coarse_and_fine_steps(run):
     """The etched volume against V_m / s times the etchant consumed. The wall points move
     along flux-weighted normals; what is left is the theta^2 / 8 shortfall of a polyline
     turning by theta between segments, the second-order sweep of a curved wall and the end
@@ -170,33 +182,33 @@ def test_mass_balance_holds_at_coarse_and_fine_steps(tmp_path):
     0.19 % at 0.125 um, tolerance 0.5 % (the first version, with pointwise normals and
     resampling, lost 1-2 %)."""
     for step in ("0.5 um", "0.125 um"):
-        data = run(tmp_path, f"mb{step[:3]}", k="1e-6 m/s", times='["10 min"]', advance=step)
+        data = run(f"mb{step[:3]}", k="1e-6 m/s", times='["10 min"]', advance=step)
         assert data["results"]["mass_balance_rel"] < 5e-3, step
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("diffusion", ["quasi_steady", "transient"])
-def test_mixed_etch_on_two_ranks(tmp_path, diffusion):
+def test_mixed_etch_on_two_ranks(run, diffusion):
     """The remeshed liquid is distributed; the wall and the history are the same on 2 ranks.
     One solve agrees to 1e-14; over the steps the walls differ by round-off, gmsh meshes
     them a little differently, and the answers can differ by that remeshing (2e-15 measured
     quasi-steady, 7e-8 in earlier versions; transient, where the concentration is also
     carried across the meshes, 1.3e-7): tolerance 1e-6. The mass balance, itself a difference of two volumes 0.4 %
     apart, to 1e-7 absolute (7e-9 measured transient)."""
-    one = run(tmp_path, "one", k="1e-3 m/s", times='["10 s"]', advance="0.5 um", diffusion=diffusion)
-    two = run(tmp_path, "two", ranks=2, k="1e-3 m/s", times='["10 s"]', advance="0.5 um", diffusion=diffusion)
+    one = run("one", k="1e-3 m/s", times='["10 s"]', advance="0.5 um", diffusion=diffusion)
+    two = run("two", ranks=2, k="1e-3 m/s", times='["10 s"]', advance="0.5 um", diffusion=diffusion)
     assert two["ranks"] == 2
     for key, value in one["results"].items():
         floor = 1e-7 if key == "mass_balance_rel" else 1e-9
         assert two["results"][key] == pytest.approx(value, rel=1e-6, abs=floor), (key, value, two["results"][key])
 
 
-def test_diffusion_limited_case_shadows_the_undercut(tmp_path):
+@pytest.mark.slow
+def test_diffusion_limited_case_shadows_the_undercut(tmp_path, run_cli):
     """The shipped diffusion-limited hole: the film shadows the rim, so the undercut lags
     the depth (etch factor above the isotropic 1) and the etch slows as the cavity deepens."""
-    r = sprout("run", CASES / "etch" / "diffusion_limited_hole.toml", "-o", tmp_path / "dl", "--set",
-               'etch.times=["30 s", "60 s"]', "--set", "output.picture=false")
-    assert r.returncode == 0, r.stderr
-    h = read_summary(tmp_path / "dl")["history"]
+    h = run_cli(CASES / "etch" / "diffusion_limited_hole.toml", tmp_path / "dl", "--set", 'etch.times=["30 s", "60 s"]',
+                "--set", "output.picture=false")["history"]
     assert h[-1]["etch_factor"] > 1.3
     assert h[-1]["depth_um"] - h[0]["depth_um"] < h[0]["depth_um"]  # slower in the second 30 s
     assert h[-1]["mass_balance_rel"] < 0.01
@@ -208,17 +220,24 @@ BASE3D = (BASE.replace("dimension = 2", 'dimension = 3\nsymmetry = "quarter"')
           .replace('etch_zone = "20 um"', 'etch_zone = "{zone}"'))
 
 
-def run3d(tmp_path, name, ranks=1, **kw):
-    params = dict(base="40 um", zone="12 um", h="1.5 um", advance="0.5 um")
-    params.update(kw)
-    return run(tmp_path, name, ranks, BASE3D, **params)
+@pytest.fixture
+def run3d(run):
+    """``run3d(name, ranks=1, **params)``: ``run`` on the 3D template."""
+
+    def run3d(name, ranks=1, **kw):
+        params = dict(base="40 um", zone="12 um", h="1.5 um", advance="0.5 um")
+        params.update(kw)
+        return run(name, ranks, BASE3D, **params)
+
+    return run3d
 
 
 WIDE3D = dict(pitch="140 um", base="20 um", zone="6 um", h="2 um", film="2 um", R="60 um", k="1e-2 m/s",
               delta="10 um", times='["6 s", "12 s"]')
 
 
-def test_stagnant_layer_law_in_3d(tmp_path):
+@pytest.mark.slow
+def test_stagnant_layer_law_in_3d(run3d):
     """VALIDATION.md etch 2 in 3D: a 120 um opening in a 2 um film under a 10 um stagnant
     layer (quarter model); the middle etches as in 1D, h^2 / 2 + L h = V_m c0 D t with
     L = delta + film + D / k. The wall is the plane of the P1 cut, flat where the
@@ -228,7 +247,7 @@ def test_stagnant_layer_law_in_3d(tmp_path):
     balance (measured 1.6 %) is the P1 wall's area: flat pieces with kinks between 2 um
     cells, a little larger than the smooth wall; tolerance 2.5 %."""
     k = 1e-2
-    data = run3d(tmp_path, "wide3d", **WIDE3D)
+    data = run3d("wide3d", **WIDE3D)
     L = 10e-6 + 2e-6 + 1e-9 / k
     K = VM * 1000 * 1e-9
     for h in data["history"]:
@@ -238,21 +257,23 @@ def test_stagnant_layer_law_in_3d(tmp_path):
         assert h["mass_balance_rel"] < 0.025
 
 
-def test_small_damkoehler_gives_the_reaction_limited_front_in_3d(tmp_path):
+@pytest.mark.slow
+def test_small_damkoehler_gives_the_reaction_limited_front_in_3d(run3d):
     """Da = 2e-3 in 3D: depth and undercut are v0 t to the depletion (O(Da)), measured
     -0.27 % and -0.31 % at 80 min, tolerance 1 %. With a uniform speed the signed distance
     moves by v dt at every vertex, so the front is the P1 level set of the exact distance
     at every step, whatever the step."""
     k = 1e-7
     v0 = VM * k * 1000
-    data = run3d(tmp_path, "slow3d", k=f"{k} m/s", times='["40 min", "80 min"]')
+    data = run3d("slow3d", k=f"{k} m/s", times='["40 min", "80 min"]')
     for h in data["history"]:
         d = v0 * h["time_min"] * 60 * 1e6
         assert h["depth_um"] == pytest.approx(d, rel=1e-2)
         assert h["undercut_um"] == pytest.approx(d, rel=1e-2)
 
 
-def test_3d_agrees_with_the_axisymmetric_model(tmp_path):
+@pytest.mark.slow
+def test_3d_agrees_with_the_axisymmetric_model(tmp_path, run_cli):
     """The shipped diffusion-limited hole (Da = 20) after 15 s, in 3D (quarter model, 1.5 um
     cells, P1) and axisymmetric (remeshed wall, P2; converged: 0.5 um cells change the depth
     by 1e-4). Measured: axis depth 3.925 against 3.912 um, deepest 4.093 against 4.063,
@@ -260,16 +281,13 @@ def test_3d_agrees_with_the_axisymmetric_model(tmp_path):
     the coarse part: the rim is a wall of about 2 um radius on 1.5 um P1 cells (1 um cells
     gave 2.60 in an earlier version), so it is held only to 20 %, and the shadowing (etch
     factor above 1.3) must show in both. Mass balance measured 0.7 %."""
-    two = sprout("run", CASES / "etch" / "diffusion_limited_hole.toml", "-o", tmp_path / "2d", "--set",
-                 'etch.times=["15 s"]', "--set", "output.picture=false")
-    assert two.returncode == 0, two.stderr
-    three = sprout("run", CASES / "etch" / "diffusion_limited_hole.toml", "-o", tmp_path / "3d", "--set",
-                   'etch.times=["15 s"]', "--set", "geometry.dimension=3", "--set", "geometry.symmetry=quarter",
-                   "--set", 'geometry.front_element_size="1.5 um"', "--set", 'geometry.etch_zone="16 um"',
-                   "--set", 'geometry.base_thickness="40 um"', "--set", 'etch.max_advance="0.5 um"', "--set",
-                   "output.picture=false")
-    assert three.returncode == 0, three.stderr
-    a, b = read_summary(tmp_path / "2d")["results"], read_summary(tmp_path / "3d")["results"]
+    a = run_cli(CASES / "etch" / "diffusion_limited_hole.toml", tmp_path / "2d", "--set", 'etch.times=["15 s"]',
+                "--set", "output.picture=false")["results"]
+    b = run_cli(CASES / "etch" / "diffusion_limited_hole.toml", tmp_path / "3d", "--set", 'etch.times=["15 s"]',
+                "--set", "geometry.dimension=3", "--set", "geometry.symmetry=quarter",
+                "--set", 'geometry.front_element_size="1.5 um"', "--set", 'geometry.etch_zone="16 um"',
+                "--set", 'geometry.base_thickness="40 um"', "--set", 'etch.max_advance="0.5 um"', "--set",
+                "output.picture=false")["results"]
     assert b["depth_um"] == pytest.approx(a["depth_um"], rel=0.02)
     assert b["deepest_um"] == pytest.approx(a["deepest_um"], rel=0.02)
     assert b["etched_volume_per_hole_um3"] == pytest.approx(a["etched_volume_per_hole_um3"], rel=0.03)
@@ -278,7 +296,8 @@ def test_3d_agrees_with_the_axisymmetric_model(tmp_path):
     assert b["mass_balance_rel"] < 0.01
 
 
-def test_merging_array_in_3d_on_two_ranks(tmp_path):
+@pytest.mark.slow
+def test_merging_array_in_3d_on_two_ranks(tmp_path, run_cli):
     """The shipped 2 x 2 array (R 15 um at 40 um pitch, Da = 20) after 40 s, at 1 um steps
     (the case's 0.5 um cost twice the time): the rim under the film is beyond half the
     pitch (measured 21.3 um against 20), so neighbouring concavities have merged, on the
@@ -289,11 +308,9 @@ def test_merging_array_in_3d_on_two_ranks(tmp_path):
     with the step), is held to 3 %; depth 10.39 against 10.42 um at 0.5 um steps."""
     results = []
     for ranks in (1, 2):
-        r = sprout("run", CASES / "etch" / "diffusion_limited_array.toml", "-o", tmp_path / f"r{ranks}", "--set",
-                   'etch.times=["40 s"]', "--set", 'etch.max_advance="1 um"', "--set", "output.picture=false",
-                   ranks=ranks)
-        assert r.returncode == 0, r.stderr
-        results.append(read_summary(tmp_path / f"r{ranks}")["results"])
+        results.append(run_cli(CASES / "etch" / "diffusion_limited_array.toml", tmp_path / f"r{ranks}", "--set",
+                               'etch.times=["40 s"]', "--set", 'etch.max_advance="1 um"', "--set",
+                               "output.picture=false", ranks=ranks)["results"])
     one, two = results
     assert one["radius_at_film_um"] > 20.0
     assert one["mass_balance_rel"] < 0.03
@@ -301,7 +318,7 @@ def test_merging_array_in_3d_on_two_ranks(tmp_path):
         assert two[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (key, value, two[key])
 
 
-def test_transient_diffusion_in_3d_is_refused(tmp_path):
+def test_transient_diffusion_in_3d_is_refused(tmp_path, sprout):
     r = sprout("run", CASES / "etch" / "diffusion_limited_hole.toml", "-o", tmp_path / "x", "--set",
                "geometry.dimension=3", "--set", 'etch.etchant.diffusion="transient"')
     assert r.returncode == 2 and "etch.etchant.diffusion" in r.stderr and "Traceback" not in r.stderr

@@ -3,35 +3,32 @@ growing deposit (6), on 1 and 2 ranks."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import CASES, read_summary, relative, sprout
 from scipy.special import i0 as bessel_i0
 from scipy.special import i1 as bessel_i1
 
 from solver.plating.electrochem import charge_transfer_resistance
 from solver.core.materials import library_material
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 CASE = CASES / "plating" / "wafer_terminal_effect.toml"
 LINEAR = ["--set", "cathode.kinetics=linear", "--set", "cathode.exchange_current_density=100 A/m^2",
           "--set", "growth.time=0 s"]
 
 
-def run(tmp_path, *overrides, ranks=1, name="out"):
-    r = sprout("run", CASE, "-o", tmp_path / name, *overrides, ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    return read_summary(tmp_path / name)
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("ranks", [1, 2])
-def test_terminal_effect_follows_the_bessel_profile(tmp_path, ranks):
+def test_terminal_effect_follows_the_bessel_profile(tmp_path, ranks, run_cli, relative):
     """Linear kinetics, constant sheet resistance, electrolyte at uniform potential:
     i(r)/i(a) = I0(r/lambda)/I0(a/lambda), lambda = sqrt(R_p/R_s); here a/lambda = 3.8, a
     strong terminal effect (the centre gets 0.10 of the rim's current). P2 on cells of 1 mm
     down to 0.1 mm at the rim: the profile follows to 1e-6 of i(a) (measured 1.1e-9), the
     mean (the integrated current over the wafer's area) is 2 I1(x)/(x I0(x)) of it to 1e-9
     (measured 1.3e-12)."""
-    data = run(tmp_path, *LINEAR, ranks=ranks)
+    data = run_cli(CASE, tmp_path / "out", *LINEAR, ranks=ranks)
     a = 0.15
     Rs = library_material("Cu").resistivity / 100e-9
     lam = np.sqrt(charge_transfer_resistance(100.0, 0.5, 0.5, 298.15) / Rs)
@@ -46,12 +43,13 @@ def test_terminal_effect_follows_the_bessel_profile(tmp_path, ranks):
     assert res["terminal_effect_number"] == pytest.approx(x * x)
 
 
-def test_growing_deposit_evens_out_the_wafer_and_keeps_faraday(tmp_path):
+@pytest.mark.slow
+def test_growing_deposit_evens_out_the_wafer_and_keeps_faraday(tmp_path, run_cli):
     """Butler-Volmer at -0.25 V on the bare 100 nm seed: the rim takes 2.9x the centre's
     current; as the deposit thickens the sheet resistance falls, the end current is more
     even than the start, and the deposited mass equals M/(nF) times the charge to round-off
     (1e-12)."""
-    res = run(tmp_path)["results"]
+    res = run_cli(CASE, tmp_path / "out")["results"]
     assert res["edge_current_density_A_per_m2"] > 2 * res["centre_current_density_A_per_m2"]
     prof = np.loadtxt(tmp_path / "out" / "seed_profile.csv", delimiter=",", skiprows=1)
     start, end = prof[:, 1], prof[:, 2]

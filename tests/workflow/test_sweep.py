@@ -8,15 +8,17 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CASES, MPIRUN, PYTHON, ROOT, sprout
-from slurm_harness import LocalSlurm, available
 
 from solver.core.case import CaseError
 from solver.workflow.sweep import SweepSpec, expand
 
+from .slurm_harness import LocalSlurm, available
+
+CASES = Path(__file__).resolve().parents[2] / "cases"
 GRID = CASES / "sweeps" / "bimetal_grid.toml"
 
 
@@ -53,7 +55,7 @@ def test_bad_sweeps_are_refused(bad, words):
         spec(**bad)
 
 
-def test_a_case_the_base_refuses_stops_the_sweep_before_it_runs(tmp_path):
+def test_a_case_the_base_refuses_stops_the_sweep_before_it_runs(tmp_path, sprout):
     sweep = tmp_path / "bad.toml"
     sweep.write_text(GRID.read_text().replace('base = "../validation/bimetal_strip.toml"',
                                               f'base = "{(CASES / "validation" / "bimetal_strip.toml").as_posix()}"')
@@ -73,7 +75,7 @@ def _rows(path):
 
 
 @pytest.fixture(scope="module")
-def local_reference(tmp_path_factory):
+def local_reference(tmp_path_factory, sprout):
     """The grid sweep run here, uninterrupted, two cases at once."""
     out = tmp_path_factory.mktemp("sweep") / "local"
     r = sprout("sweep", GRID, "-o", out, "-j", "2")
@@ -81,6 +83,7 @@ def local_reference(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_local_sweep_collects_every_case(local_reference):
     rows = _rows(local_reference / "results.csv")
     assert [r["case"] for r in rows] == ["case_0000", "case_0001", "case_0002", "case_0003"]
@@ -94,12 +97,13 @@ def test_local_sweep_collects_every_case(local_reference):
     assert (local_reference / "responses.png").exists() and (local_reference / "timings.csv").exists()
 
 
-def test_resume_after_sigkill_gives_the_same_results(tmp_path, local_reference):
+@pytest.mark.slow
+def test_resume_after_sigkill_gives_the_same_results(tmp_path, local_reference, sprout, root, python):
     """Killed with SIGKILL (the sweep and its running case) once two cases are complete,
     then resumed: the completed cases are skipped, the rest run, and results.csv equals the
     uninterrupted run's."""
     out = tmp_path / "killed"
-    proc = subprocess.Popen([PYTHON, "-m", "solver", "sweep", str(GRID), "-o", str(out), "-j", "1"], cwd=ROOT,
+    proc = subprocess.Popen([python, "-m", "solver", "sweep", str(GRID), "-o", str(out), "-j", "1"], cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -120,7 +124,8 @@ def test_resume_after_sigkill_gives_the_same_results(tmp_path, local_reference):
     assert not list((out / "cases").glob(".*.partial-*"))
 
 
-def test_a_finished_sweep_is_not_overwritten(tmp_path, local_reference):
+@pytest.mark.slow
+def test_a_finished_sweep_is_not_overwritten(tmp_path, local_reference, sprout):
     r = sprout("sweep", GRID, "-o", local_reference)
     assert r.returncode == 2 and "--resume" in r.stderr
 
@@ -136,12 +141,13 @@ def slurm(tmp_path_factory):
     cluster.stop()
 
 
-def test_slurm_array_sweep_equals_the_local_one(tmp_path, slurm, local_reference):
+@pytest.mark.slow
+def test_slurm_array_sweep_equals_the_local_one(tmp_path, slurm, local_reference, root, python):
     """One sbatch --array job of 4 tasks, each running its case; the job script is in OUT
     and results.csv is the local executor's, byte for byte."""
     out = tmp_path / "slurm"
-    r = subprocess.run([PYTHON, "-m", "solver", "sweep", str(GRID), "-o", str(out), "--executor", "slurm",
-                        "-j", "2"], cwd=ROOT, capture_output=True, text=True, env=slurm.env, timeout=600)
+    r = subprocess.run([python, "-m", "solver", "sweep", str(GRID), "-o", str(out), "--executor", "slurm",
+                        "-j", "2"], cwd=root, capture_output=True, text=True, env=slurm.env, timeout=600)
     assert r.returncode == 0, r.stderr + (out / "sweep.sbatch").read_text() if (out / "sweep.sbatch").exists() \
         else r.stderr
     script = (out / "sweep.sbatch").read_text()
@@ -150,17 +156,18 @@ def test_slurm_array_sweep_equals_the_local_one(tmp_path, slurm, local_reference
     assert len(list((out / "logs").glob("slurm-*_*.out"))) == 4
 
 
-def test_slurm_script_without_submitting(tmp_path):
+def test_slurm_script_without_submitting(tmp_path, sprout, mpirun):
     out = tmp_path / "script"
     r = sprout("sweep", GRID, "-o", out, "--executor", "slurm", "--no-submit", "--ranks", "2")
     assert r.returncode == 0, r.stderr
     script = (out / "sweep.sbatch").read_text()
     assert "#SBATCH --ntasks=2" in script and "#SBATCH --array=0,1,2,3%1" in script
     assert not (out / "results.csv").exists()
-    assert MPIRUN  # the tasks run their case under the venv's mpirun (sweep.case_command)
+    assert mpirun  # the tasks run their case under the venv's mpirun (sweep.case_command)
 
 
-def test_isolated_processes_give_the_workers_results(tmp_path, local_reference):
+@pytest.mark.slow
+def test_isolated_processes_give_the_workers_results(tmp_path, local_reference, sprout):
     """--isolated (one process per case) and the in-process workers write the same
     results.csv: the workers carry no state from case to case that changes a result."""
     out = tmp_path / "isolated"

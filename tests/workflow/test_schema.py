@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import CASES
 
 from solver import CaseError, load_case, validate_case
 from solver.core.case import apply_override
 from solver.mechanics.schema import resolve_materials
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 ALL_FILES = sorted(p for p in CASES.rglob("*.toml"))
 SWEEPS = [p for p in ALL_FILES if p.parent.name == "sweeps"]
 ALL_CASES = [p for p in ALL_FILES if p not in SWEEPS]

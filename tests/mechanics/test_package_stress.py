@@ -4,35 +4,42 @@ on the package code path."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CASES, read_summary, relative, sprout
 
 from solver.mechanics.analytic import timoshenko_curvature
 from solver.core.materials import library_material
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 GEOMETRY = {p.stem: p.read_text().split("[geometry]", 1)[1] for p in (CASES / "geometry").glob("*.toml")}
 NO_FILES = ["--set", "output.fields=false", "--set", "output.picture=false"]
 
 
-def run(tmp_path, text: str, *overrides, ranks: int = 1, name: str = "case") -> dict:
-    case = tmp_path / f"{name}.toml"
-    case.write_text(text)
-    r = sprout("run", case, "-o", tmp_path / name, *NO_FILES, *overrides, ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    return read_summary(tmp_path / name)
+@pytest.fixture
+def run(tmp_path, run_cli):
+    """``run(text, *overrides, ranks=1, name="case")``: TEXT as TMP/NAME.toml, run into
+    TMP/NAME without fields or picture; the summary."""
+
+    def run(text: str, *overrides, ranks: int = 1, name: str = "case") -> dict:
+        case = tmp_path / f"{name}.toml"
+        case.write_text(text)
+        return run_cli(case, tmp_path / name, *NO_FILES, *overrides, ranks=ranks)
+
+    return run
 
 
 # -- the closed forms on the package code path ------------------------------------------------
-def test_package_as_a_bilayer_matches_biaxial_timoshenko(tmp_path):
+@pytest.mark.slow
+def test_package_as_a_bilayer_matches_biaxial_timoshenko(run, relative):
     """The axisymmetric CSP widened to a 10 mm cell, pad made of Si and everything above the
     die of epoxy: a Si/epoxy bilayer with the package's small features on the axis. Its
     curvature is biaxial Timoshenko's up to the free-edge effect of the film-on-wafer case
     (O(h/R) when nu differs): measured 9.1e-4, and 3.9e-4 at twice the radius."""
     geo = GEOMETRY["csp_axisymmetric"].replace('pitch = "250 um"', 'pitch = "20 mm"').replace(
         'element_size = "20 um"', 'element_size = "40 um"').split("[geometry.solder_ball]")[0]
-    data = run(tmp_path, '''kind = "thermoelastic"
+    data = run('''kind = "thermoelastic"
 name = "csp_bilayer"
 [model]
 formulation = "axisymmetric"
@@ -55,7 +62,8 @@ curvature_fit_fraction = 0.5
     assert relative(data["results"]["curvature_1_per_m"], k) < 1.5e-3
 
 
-def test_temperature_dependent_properties_along_a_load_path(tmp_path):
+@pytest.mark.slow
+def test_temperature_dependent_properties_along_a_load_path(tmp_path, run, relative):
     """A bimetal strip whose top layer softens and expands faster with temperature, taken
     through three steps. Each step is the equilibrium at its temperature: Timoshenko's
     formula with the moduli at that temperature and the thermal strains integrated from
@@ -76,7 +84,7 @@ steps = [
   { name = "cold", temperature = "-55 degC" },
   { name = "room_again", temperature = "25 degC" },
 ]''')
-    data = run(tmp_path, text)
+    data = run(text)
     si = library_material("Si")
     for step, T in (("room", 298.15), ("cold", 218.15), ("room_again", 298.15)):
         E_cu = np.interp(T, [218.15, 423.15], [125e9, 100e9])
@@ -92,12 +100,13 @@ steps = [
     assert rows[0].startswith("index,step,temperature_degC") and len(rows) == 4
 
 
-def test_constant_moduli_assemble_the_stiffness_once(tmp_path):
+@pytest.mark.slow
+def test_constant_moduli_assemble_the_stiffness_once(run):
     text = (CASES / "validation" / "lame_cylinder.toml").read_text().replace('''[validation]
 benchmark = "lame_cylinder"''', "").replace('temperature = "25 degC"\n', 'steps = [{ name = "a", temperature = "25 '
                                                                        'degC" }, { name = "b", temperature = '
                                                                        '"-55 degC" }]\n')
-    data = run(tmp_path, text)
+    data = run(text)
     assert data["solver"]["options"]["operator_assemblies"] == "1"
     # Linear in the temperature change: -55 degC gives 1.8x the pressure of 25 degC.
     a, b = data["results"]["a_min_principal_core_MPa"], data["results"]["b_min_principal_core_MPa"]
@@ -108,33 +117,35 @@ benchmark = "lame_cylinder"''', "").replace('temperature = "25 degC"\n', 'steps 
 DEMO = (CASES / "demo_wafer_cooldown.toml").read_text()
 
 
-def test_large_deflection_reduces_to_linear_at_small_load(tmp_path):
+@pytest.mark.slow
+def test_large_deflection_reduces_to_linear_at_small_load(run, relative):
     """1 K below the cure temperature the wafer bows 4.4 um on 775 um: the nonlinear terms
     are of order (w/h)^2 = 3e-5 (measured 1.4e-5)."""
-    lin = run(tmp_path, DEMO, "--set", "load.temperature=149 degC", name="lin")
-    nl = run(tmp_path, DEMO, "--set", "load.temperature=149 degC", "--set", "model.geometric_nonlinearity=true",
-             name="nl")
+    lin = run(DEMO, "--set", "load.temperature=149 degC", name="lin")
+    nl = run(DEMO, "--set", "load.temperature=149 degC", "--set", "model.geometric_nonlinearity=true", name="nl")
     assert relative(nl["results"]["warpage_um"], lin["results"]["warpage_um"]) < 1e-4
     assert nl["solver"]["method"].startswith("newton")
 
 
-def test_large_deflection_departs_where_linear_theory_fails(tmp_path):
+@pytest.mark.slow
+def test_large_deflection_departs_where_linear_theory_fails(run):
     """At full cool-down the 200 mm wafer bows by 0.7 of its thickness: membrane stiffening
     takes 11 % off the linear warpage (490 vs 552 um). A wafer thinned to 100 um bows 37 mm
     in linear theory and 1.0 mm with large deflection."""
-    lin = run(tmp_path, DEMO, name="lin")
-    nl = run(tmp_path, DEMO, "--set", "model.geometric_nonlinearity=true", name="nl")
+    lin = run(DEMO, name="lin")
+    nl = run(DEMO, "--set", "model.geometric_nonlinearity=true", name="nl")
     ratio = nl["results"]["warpage_um"] / lin["results"]["warpage_um"]
     assert 0.85 < ratio < 0.93, ratio
     thin = ["--set", "geometry.layers[0].thickness=100 um", "--set", "geometry.layers[0].elements_through_thickness=3"]
-    lin = run(tmp_path, DEMO, *thin, name="thin_lin")
-    nl = run(tmp_path, DEMO, *thin, "--set", "model.geometric_nonlinearity=true", name="thin_nl")
+    lin = run(DEMO, *thin, name="thin_lin")
+    nl = run(DEMO, *thin, "--set", "model.geometric_nonlinearity=true", name="thin_nl")
     assert nl["results"]["warpage_um"] < 0.1 * lin["results"]["warpage_um"]
     assert int(nl["solver"]["options"]["increments"]) > 1
 
 
 # -- interface stresses ------------------------------------------------------------------------
-def test_interface_traction_converges_at_second_order():
+@pytest.mark.slow
+def test_interface_traction_converges_at_second_order(run_cli, relative):
     """Lame's interface: the normal traction is -p everywhere, a smooth closed form. Its
     reported mean converges at order 2 with P2 on quadratic arcs (measured rates 1.5, 1.85,
     1.93 from h = a/5)."""
@@ -145,17 +156,16 @@ def test_interface_traction_converges_at_second_order():
     with tempfile.TemporaryDirectory() as tmp:
         for h in ("0.1 mm", "0.05 mm", "0.025 mm"):
             out = Path(tmp) / h.replace(" ", "")
-            r = sprout("run", CASES / "validation" / "lame_cylinder.toml", "-o", out, *NO_FILES,
-                       "--set", f"geometry.element_size={h}")
-            assert r.returncode == 0, r.stderr
-            d = read_summary(out)
+            d = run_cli(CASES / "validation" / "lame_cylinder.toml", out, *NO_FILES, "--set",
+                        f"geometry.element_size={h}")
             p = d["reference"]["interface_pressure_MPa"]
             errs.append(relative(d["results"]["interface_core_shell_mean_normal_MPa"], -p))
     rates = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
     assert rates.min() > 1.6, rates
 
 
-def test_package_interface_traction_converges_under_refinement(tmp_path):
+@pytest.mark.slow
+def test_package_interface_traction_converges_under_refinement(run):
     """At the package's interfaces the stress is singular where they meet a third material,
     so convergence is slow (order ~0.3 measured), but it is convergence: the mean normal
     traction under the pad changes less at every halving of all element sizes."""
@@ -171,7 +181,7 @@ def test_package_interface_traction_converges_under_refinement(tmp_path):
                 'load.steps=[{name="room", temperature="25 degC"}]']
         for k, v in sizes.items():
             over += ["--set", f"geometry.element_sizes.{k}={v} um"]
-        values.append(run(tmp_path, text, *over, name=f"f{f}")["results"]["interface_die_pad_mean_normal_MPa"])
+        values.append(run(text, *over, name=f"f{f}")["results"]["interface_die_pad_mean_normal_MPa"])
     d = np.abs(np.diff(values))
     assert d[1] < d[0], values
     assert abs(values[-1]) > 10  # a real compressive traction, not noise
@@ -182,11 +192,12 @@ def package(text: str) -> str:
     return text.replace('element_size = "60 um"', 'element_size = "120 um"')
 
 
-def test_package_cooldown_reports_warpage_stresses_tractions_and_bumps(tmp_path):
+@pytest.mark.slow
+def test_package_cooldown_reports_warpage_stresses_tractions_and_bumps(tmp_path, run):
     """The diced package through the load path (coarse mesh): every step has warpage,
     stresses per material, tractions on the bump/resin, resin/die and wiring/resin
     interfaces, and the bump table distinguishes corner and centre bumps."""
-    data = run(tmp_path, package((CASES / "csp_cooldown_diced.toml").read_text()), name="diced")
+    data = run(package((CASES / "csp_cooldown_diced.toml").read_text()), name="diced")
     res = data["results"]
     for step in ("room", "cold", "hot"):
         for key in ("warpage_um", "curvature_1_per_m", "max_von_mises_resin_MPa", "mean_von_mises_bump_MPa",
@@ -202,15 +213,16 @@ def test_package_cooldown_reports_warpage_stresses_tractions_and_bumps(tmp_path)
     assert len(bumps) > 3
 
 
-def test_package_results_agree_on_two_ranks(tmp_path):
+@pytest.mark.slow
+def test_package_results_agree_on_two_ranks(tmp_path, run):
     """Tractions (interior-facet integrals over ghosted facets) and the bump table are the
     same on 2 ranks as on 1 (1e-8 of each kind's scale; direct solver)."""
     text = package((CASES / "csp_cooldown_diced.toml").read_text()).replace(
         'steps = [\n  { name = "room", temperature = "25 degC" },\n  { name = "cold", temperature = "-55 degC" },\n'
         '  { name = "hot", temperature = "125 degC" },\n]', 'temperature = "25 degC"')
     text = text.replace("degree = 2", "degree = 1")
-    one = run(tmp_path, text, name="one")
-    two = run(tmp_path, text, ranks=2, name="two")
+    one = run(text, name="one")
+    two = run(text, ranks=2, name="two")
     assert two["ranks"] == 2
     unit = lambda k: k.rsplit("_", 1)[-1]  # noqa: E731
     scale: dict[str, float] = {}
@@ -221,6 +233,7 @@ def test_package_results_agree_on_two_ranks(tmp_path):
     assert (tmp_path / "two" / "bumps.csv").read_text() == (tmp_path / "one" / "bumps.csv").read_text()
 
 
+@pytest.mark.slow
 def test_writing_the_fields_leaves_every_step_intact(tmp_path):
     """The time series of displacement and stress is written through buffers of its own:
     every step's solution (and the last step the picture shows) is bit-identical after the

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CASES
 from mpi4py import MPI
 
-from solver.workflow.driver import execute_run
 from solver.mechanics.supports import choose_point_supports, mode_value, remaining_modes
 
 
@@ -42,21 +40,21 @@ def test_point_supports_are_statically_determinate():
 
 @pytest.mark.parametrize("parallel", [pytest.param(False, id="serial"),
                                       pytest.param(True, id="mpi", marks=pytest.mark.mpi)])
-def test_quarter_model_free_expansion(parallel, shared_tmp):
+def test_quarter_model_free_expansion(parallel, shared_tmp, run_case, cases):
     """The equal-CTE body as a quarter model (symmetry planes x = 0 and y = 0) plus one point
     support for the remaining z translation: still stress-free."""
     over = ["supports.symmetry=[\"left\", \"front\"]", "output.fields=false", "output.picture=false"]
-    data = execute_run(CASES / "validation" / "free_expansion.toml", shared_tmp / "q", over, MPI.COMM_WORLD)
+    data = run_case(cases / "validation" / "free_expansion.toml", shared_tmp / "q", *over)
     assert data["results"]["max_von_mises_MPa"] < 1e-8 * 33.8
     assert data["supports"]["rigid_modes_removed_by_points"] == ["tz"]
     assert len(data["supports"]["points"]) == 1
 
 
-def test_clamped_body_carries_constraint_stress(shared_tmp):
+def test_clamped_body_carries_constraint_stress(shared_tmp, run_case, cases):
     """The same body clamped at its bottom is not free: heating it must produce stress
     (the test that the zero above is not an artefact of measuring nothing)."""
     over = ["supports.clamped=[\"bottom\"]", "output.fields=false", "output.picture=false"]
-    data = execute_run(CASES / "validation" / "free_expansion.toml", shared_tmp / "c", over, MPI.COMM_WORLD)
+    data = run_case(cases / "validation" / "free_expansion.toml", shared_tmp / "c", *over)
     assert data["results"]["max_von_mises_MPa"] > 10.0
     assert data["supports"]["points"] == []
 

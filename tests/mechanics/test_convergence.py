@@ -100,9 +100,11 @@ CASES = [
     ("3d", 1, (6, 12, 24)),
     ("3d", 2, (4, 8, 12)),
 ]
+# measured 4.5 s and 5.0 s in 3D, 0.2 s in 2D
+PARAMS = [pytest.param(*c, id=f"{c[0]}-P{c[1]}", marks=[pytest.mark.slow] if c[0] == "3d" else []) for c in CASES]
 
 
-@pytest.mark.parametrize("formulation, degree, ns", CASES, ids=[f"{f}-P{k}" for f, k, _ in CASES])
+@pytest.mark.parametrize("formulation, degree, ns", PARAMS)
 def test_convergence_rates(formulation, degree, ns):
     l2_rate, h1_rate = slopes(formulation, degree, ns)
     assert abs(l2_rate - (degree + 1)) < 0.15, l2_rate

@@ -14,24 +14,19 @@ scalar equation solved here by bisection."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
-from conftest import CASES, read_summary, relative, sprout
 
 from solver.plating.electrochem import FARADAY, f_over_rt
 
+CASES = Path(__file__).resolve().parents[2] / "cases"
 CASE = CASES / "plating" / "binary_limiting_current.toml"
 N, D_PLUS, D_MINUS, Z_MINUS, CB, DELTA, I0, ALPHA_A, ALPHA_C, T = (2, 0.72e-9, 1.065e-9, -2, 100.0, 100e-6, 10.0,
                                                                    0.5, 0.5, 298.15)
 T_PLUS = N * D_PLUS / (N * D_PLUS - Z_MINUS * D_MINUS)
 D_SALT = D_PLUS * D_MINUS * (N - Z_MINUS) / (N * D_PLUS - Z_MINUS * D_MINUS)
 I_LIM = N * FARADAY * D_SALT * CB / (DELTA * (1 - T_PLUS))
-
-
-def run(tmp_path, *overrides, ranks=1, name="out"):
-    r = sprout("run", CASE, "-o", tmp_path / name, *overrides, ranks=ranks)
-    assert r.returncode == 0, r.stderr
-    return read_summary(tmp_path / name)
 
 
 def exact_surface_ratio(V: float) -> float:
@@ -59,8 +54,9 @@ def test_closed_forms_agree():
     assert T_PLUS == pytest.approx(0.72 / 1.785, rel=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ranks", [1, 2])
-def test_binary_limiting_current(tmp_path, ranks):
+def test_binary_limiting_current(tmp_path, ranks, run_cli, relative):
     """Driven at 0.8 V the current approaches n F D_salt c_b / (delta (1 - t+)) = 277.88 A/m^2.
     How close is set by the kinetics: the 1D closed form leaves r = c_s/c_b = 5.6e-5 (Butler-
     Volmer at i0 = 10 A/m^2 plus the concentration potential ln(1/r)/(|z-| f) within 0.8 V),
@@ -71,7 +67,7 @@ def test_binary_limiting_current(tmp_path, ranks):
     (the anion and cation Galerkin equations tested with the layer's linear hat): measured
     6e-13, tolerance 1e-9 (Newton's relative tolerance 1e-10). 63 Newton iterations over
     16 continuation steps, the same on 2 ranks."""
-    data = run(tmp_path, ranks=ranks)
+    data = run_cli(CASE, tmp_path / "out", ranks=ranks)
     res = data["results"]
     assert data["ranks"] == ranks and data["solver"]["electrolyte_model"] == "binary"
     assert res["limiting_current_density_A_per_m2"] == pytest.approx(I_LIM, rel=1e-12)
@@ -84,7 +80,8 @@ def test_binary_limiting_current(tmp_path, ranks):
     assert relative(i, I_LIM * (1 - res["mean_surface_concentration_mol_per_m3"] / CB)) < 1e-9
 
 
-def test_binary_current_follows_surface_concentration(tmp_path):
+@pytest.mark.slow
+def test_binary_current_follows_surface_concentration(tmp_path, run_cli, relative):
     """Off the limit (0.3 V, i/i_lim = 0.88) the whole 1D closed form holds, not just its
     limit: i = n F D_salt (c_b - c_s) / (delta (1 - t+)) with the computed mean surface
     concentration (measured 7e-10, tolerance 1e-8: it is Newton's relative tolerance 1e-10,
@@ -94,8 +91,8 @@ def test_binary_current_follows_surface_concentration(tmp_path):
     the logarithmic potential is not a polynomial; tolerance 1e-7 for i and 1e-6 for c_s).
     2 ranks reproduce 1 rank to 1e-10."""
     V = 0.3
-    one = run(tmp_path, "--set", f"operation.cell_voltage={V} V", name="one")
-    two = run(tmp_path, "--set", f"operation.cell_voltage={V} V", ranks=2, name="two")
+    one = run_cli(CASE, tmp_path / "one", "--set", f"operation.cell_voltage={V} V")
+    two = run_cli(CASE, tmp_path / "two", "--set", f"operation.cell_voltage={V} V", ranks=2)
     r = exact_surface_ratio(V)
     for data in (one, two):
         res = data["results"]
@@ -115,7 +112,7 @@ def test_binary_current_follows_surface_concentration(tmp_path):
     ("electrolyte.conductivity=5 S/m", "electrolyte.conductivity"),
     ("electrolyte.anion_valence=2", "electrolyte.anion_valence"),
 ])
-def test_bad_binary_input_names_the_field(tmp_path, edit, field):
+def test_bad_binary_input_names_the_field(tmp_path, edit, field, sprout):
     """A binary electrolyte without the anion's diffusivity, with a conductivity (it follows
     from the concentration, so giving one is an error, not ignored), or with a positive anion
     valence: exit 2, one line naming the field, no output."""
