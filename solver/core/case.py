@@ -57,7 +57,6 @@ class CaseBase(Strict):
     geometry: GeometrySpec
     mesh: MeshSettings = MeshSettings()
 
-
     def cross_check(self) -> None:
         """Rules across fields that pydantic cannot express; raise CaseError (the message
         starts with the field path). The geometry's own constraints hold for every kind."""

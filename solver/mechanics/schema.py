@@ -158,6 +158,8 @@ class ThermoelasticCase(CaseBase):
             return self.mesh.order
         return self.model.degree if self.geometry.curved else 1
 
+    def resolved_extra(self) -> dict:
+        return materials_by_region(self)
 
 
 

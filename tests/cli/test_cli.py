@@ -68,6 +68,9 @@ def test_run_writes_contract(tmp_path, sprout, read_summary):
     assert resolved["case"]["geometry"]["core_radius"] == pytest.approx(1e-3)
     assert resolved["si_units"]["geometry.core_radius"] == "m"
     assert resolved["si_units"]["load.temperature"] == "K"
+    # what each region is made of, as resolved (library values merged with overrides)
+    assert set(resolved["materials_by_region"]) == {"core", "shell"}
+    assert resolved["stress_free_temperature_K_by_region"]["core"] > 0
     assert not list(tmp_path.glob(".*partial*")), "staging directory left behind"
 
 
