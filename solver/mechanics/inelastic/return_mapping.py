@@ -1,0 +1,95 @@
+"""The radial return shared by every von Mises material (J2 plasticity, Anand, Garofalo,
+Norton): a model supplies only the scalar equation for the equivalent inelastic strain
+increment dp given the trial equivalent stress q; the return, the inelastic strain update
+and the consistent tangent are the same for all of them.
+
+With s_tr = 2G (e - eps_in) the trial deviator, x = s_tr - backstress, q = sqrt(3/2 x:x)
+and N = 3/2 x/q the flow direction:
+
+    s = s_tr - 2G dp N,   eps_in += dp N,
+    C = 3K P_vol + 2G (1 - 3G dp/q) P_dev - 4G^2 (d dp/dq - dp/q) N (x) N,
+
+the last line being d sigma/d eps for any dp(q) (Simo & Hughes 1998, box 3.2, with
+d dp/dq = 1/(3G + H) for linear hardening)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from solver.mechanics.inelastic.tensors import ONE, P_DEV, P_VOL, deviator, trace
+
+
+class LocalUpdateFailed(ArithmeticError):
+    """The material update did not converge at some quadrature points; the step is cut."""
+
+
+@dataclass
+class Return:
+    stress: np.ndarray  # (n, 6)
+    tangent: np.ndarray  # (n, 6, 6)
+    dp: np.ndarray  # (n,) equivalent inelastic strain increment
+    direction: np.ndarray  # (n, 6) flow direction N (zero where elastic)
+
+
+def radial_return(strain: np.ndarray, eps_in: np.ndarray, G: np.ndarray, K: np.ndarray,
+                  solve_dp: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                  backstress: np.ndarray | None = None) -> Return:
+    """``strain``: (n, 6) mechanical strain (total minus thermal); ``solve_dp(q, active)``
+    returns (dp, d dp/dq) for the points in ``active`` (boolean mask), zero elsewhere."""
+    n = strain.shape[0]
+    G = np.broadcast_to(np.asarray(G, dtype=float), (n,))
+    K = np.broadcast_to(np.asarray(K, dtype=float), (n,))
+    s_tr = 2.0 * G[:, None] * (deviator(strain) - eps_in)
+    x = s_tr if backstress is None else s_tr - backstress
+    q = np.sqrt(1.5 * np.einsum("ij,ij->i", x, x))
+    active = q > 0.0
+    dp, ddp = solve_dp(q, active)
+    N = np.zeros_like(x)
+    N[active] = 1.5 * x[active] / q[active, None]
+    s = s_tr - 2.0 * G[:, None] * dp[:, None] * N
+    stress = s + (K * trace(strain))[:, None] * ONE
+    tangent = 3.0 * K[:, None, None] * P_VOL + 2.0 * G[:, None, None] * P_DEV
+    plastic = dp > 0.0
+    if plastic.any():
+        Gp, qp, dpp = G[plastic], q[plastic], dp[plastic]
+        theta = 1.0 - 3.0 * Gp * dpp / qp
+        Np = N[plastic]
+        tangent[plastic] = (3.0 * K[plastic, None, None] * P_VOL + 2.0 * (Gp * theta)[:, None, None] * P_DEV
+                            - (4.0 * Gp**2 * (ddp[plastic] - dpp / qp))[:, None, None]
+                            * np.einsum("ni,nj->nij", Np, Np))
+    return Return(stress, tangent, dp, N)
+
+
+def decreasing_root(fun: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], lo: np.ndarray,
+                    hi: np.ndarray, rtol: float = 1e-13, max_iterations: int = 200) -> np.ndarray:
+    """Roots of functions decreasing on [lo, hi] with f(lo) >= 0 >= f(hi), one per point:
+    Newton where it stays inside the shrinking bracket, bisection otherwise, so the stiff
+    exponential creep laws converge from any start. ``fun(x, idx)`` returns (f, df/dx) at
+    the points ``idx``. Raises LocalUpdateFailed if a point does not converge."""
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    x = 0.5 * (lo + hi)
+    scale = np.maximum(np.abs(hi), np.abs(lo))
+    todo = np.arange(len(x))
+    for _ in range(max_iterations):
+        if todo.size == 0:
+            return x
+        xt = x[todo]
+        f, df = fun(xt, todo)
+        if not np.all(np.isfinite(f)):
+            raise LocalUpdateFailed("the material equation is not finite at some points")
+        right = f > 0.0
+        lo[todo] = np.where(right, xt, lo[todo])
+        hi[todo] = np.where(right, hi[todo], xt)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = xt - f / df
+        inside = np.isfinite(newton) & (newton >= lo[todo]) & (newton <= hi[todo])
+        new = np.where(inside, newton, 0.5 * (lo[todo] + hi[todo]))
+        new = np.where(f == 0.0, xt, new)
+        x[todo] = new
+        done = (np.abs(new - xt) <= rtol * scale[todo]) | (f == 0.0) | (hi[todo] - lo[todo] <= rtol * scale[todo])
+        todo = todo[~done]
+    raise LocalUpdateFailed(f"the material update did not converge at {todo.size} points "
+                            f"in {max_iterations} iterations")
