@@ -146,6 +146,12 @@ class ElasticSolver:
         t0 = time.perf_counter()
         b = assemble_rhs(self.a, L, self.bcs)
         t_rhs = time.perf_counter() - t0
+        report = self.solve_rhs(b, x, t_rhs)
+        b.destroy()
+        return report
+
+    def solve_rhs(self, b: PETSc.Vec, x: PETSc.Vec, t_rhs: float = 0.0) -> SolveReport:
+        """Solve with an assembled right-hand side (a Newton residual); ``b`` is kept."""
         t1 = time.perf_counter()
         try:
             self.ksp.solve(b, x)
@@ -155,7 +161,6 @@ class ElasticSolver:
         t_solve = time.perf_counter() - t1
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         residual = true_residual(self.A, x, b)
-        b.destroy()
         reason = reason_name(self.ksp)
         report = SolveReport(
             method=("cg+pmg(p2/p1-gamg)" if self.p_multigrid else "cg+gamg") if self.method == "iterative"
