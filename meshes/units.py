@@ -130,6 +130,10 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("concentration", "mol/m^3", "0.5 mol/L"),
         Dimension("diffusivity", "m^2/s", "1e-9 m^2/s"),
         Dimension("area resistance", "ohm*m^2", "1e-4 ohm*m^2"),
+        Dimension("rate", "1/s", "2.23e4 1/s"),
+        Dimension("inverse stress", "1/Pa", "0.0245 1/MPa"),
+        Dimension("molar energy", "J/mol", "54.2 kJ/mol"),
+        Dimension("energy density", "J/m^3", "0.1 MJ/m^3"),
     )
 }
 
@@ -179,3 +183,7 @@ Velocity = quantity("velocity")
 Concentration = quantity("concentration")
 Diffusivity = quantity("diffusivity")
 AreaResistance = quantity("area resistance")
+Rate = quantity("rate")
+InverseStress = quantity("inverse stress")
+MolarEnergy = quantity("molar energy")
+EnergyDensity = quantity("energy density")

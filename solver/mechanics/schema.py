@@ -187,8 +187,18 @@ def check_benchmark_applies(case) -> str | None:
 
 
 def check_thermoelastic(case: ThermoelasticCase) -> None:
-    """Every region has a material that resolves, every support names a boundary, and the
-    closed-form benchmark (if any) applies to this geometry."""
+    """Regions, materials and supports resolve, and the closed-form benchmark (if any)
+    applies to this geometry."""
+    check_materials_and_supports(case)
+    if case.validation is not None:
+        problem = check_benchmark_applies(case)
+        if problem:
+            raise CaseError(f"validation.benchmark: {problem}")
+
+
+def check_materials_and_supports(case) -> None:
+    """Every region has a material that resolves and every support names a boundary (any
+    case with ``regions``, ``materials`` and ``supports``)."""
     regions, boundaries = check_geometry(case.geometry)
     for region in regions:
         if region not in case.regions:
@@ -209,10 +219,6 @@ def check_thermoelastic(case: ThermoelasticCase) -> None:
                 raise CaseError(
                     f"supports.{group}[{i}]: the geometry has no boundary {b!r} (it has: {', '.join(boundaries)})"
                 )
-    if case.validation is not None:
-        problem = check_benchmark_applies(case)
-        if problem:
-            raise CaseError(f"validation.benchmark: {problem}")
 
 
 def _resolve_material(name: str, spec: MaterialSpec) -> Material:

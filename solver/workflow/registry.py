@@ -16,10 +16,11 @@ from solver.core.kind import CaseKind
 from solver.etch.kind import ETCH
 from solver.geometry.kind import GEOMETRY
 from solver.mechanics.kind import THERMOELASTIC
+from solver.mechanics.reliability.kind import RELIABILITY
 from solver.plating.kinds import FILL, PLATING, SEED_LAYER
 from solver.workflow.flow_kind import FLOW
 
-KINDS: dict[str, CaseKind] = {k.name: k for k in (THERMOELASTIC, GEOMETRY, ETCH, PLATING, SEED_LAYER, FILL, FLOW)}
+KINDS: dict[str, CaseKind] = {k.name: k for k in (THERMOELASTIC, RELIABILITY, GEOMETRY, ETCH, PLATING, SEED_LAYER, FILL, FLOW)}
 
 
 def register(kind: CaseKind) -> None:

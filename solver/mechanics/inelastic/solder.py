@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from solver.mechanics.inelastic.model import PointModel, Update, commit_inelastic, moduli
-from solver.mechanics.inelastic.return_mapping import LocalUpdateFailed, decreasing_root, radial_return
+from solver.mechanics.inelastic.return_mapping import decreasing_root, radial_return
 
 R_GAS = 8.314462618  # J/(mol K)
 
@@ -33,8 +33,6 @@ class CreepLaw(PointModel):
         raise NotImplementedError
 
     def update(self, strain, state, T0, T1, dt, E, nu) -> Update:
-        if dt <= 0.0:
-            raise LocalUpdateFailed("a creep update needs a positive time step")
         lay = self.layout()
         G, K = moduli(E, nu)
 
@@ -42,7 +40,7 @@ class CreepLaw(PointModel):
             dp = np.zeros_like(q)
             ddp = np.zeros_like(q)
             idx = np.flatnonzero(active)
-            if idx.size == 0:
+            if idx.size == 0 or dt <= 0.0:  # no time: the instantaneous (elastic) response
                 return dp, ddp
             qi = q[idx]
 
@@ -175,8 +173,6 @@ class Anand(PointModel):
         return s, ds
 
     def update(self, strain, state, T0, T1, dt, E, nu) -> Update:
-        if dt <= 0.0:
-            raise LocalUpdateFailed("an Anand update needs a positive time step")
         lay = self.layout()
         G, K = moduli(E, nu)
         s_n = state[:, lay["resistance"]][:, 0]
@@ -197,7 +193,7 @@ class Anand(PointModel):
             dp = np.zeros_like(q)
             ddp = np.zeros_like(q)
             idx = np.flatnonzero(active)
-            if idx.size == 0:
+            if idx.size == 0 or dt <= 0.0:  # no time: the instantaneous (elastic) response
                 return dp, ddp
             qi, si = q[idx], s_n[idx]
 

@@ -1,0 +1,265 @@
+"""A reliability case end to end: mesh, region laws, the temperature history stepped with
+inelastic materials, per-step and per-cycle results in the averaging volumes, the fatigue
+life table, files.
+
+The run starts from the instantaneous (elastic) equilibrium at the history's first
+temperature, each material free of stress at its own stress-free temperature. A step that
+does not converge is undone (the committed state was never touched) and retried shorter;
+steps land on every corner of the history."""
+
+from __future__ import annotations
+
+import math
+import resource
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from mpi4py import MPI
+
+import dolfinx.fem as fem
+
+from solver.core.case import CaseError
+from solver.core.domain import build_domain
+from solver.core.errors import SolveError
+from solver.core.kind import RunContext
+from solver.core.output import Staging
+from solver.mechanics.inelastic.model import Elastic
+from solver.mechanics.inelastic_problem import InelasticProblem, NewtonReport, RegionLaw
+from solver.mechanics.profile import StepTooSmall, Stepper, TemperatureProfile, from_points, thermal_cycle
+from solver.mechanics.reliability import cycles as cyc
+from solver.mechanics.reliability.materials import cure_eigenstrain, darveaux_constants, point_model
+from solver.mechanics.reliability.schema import ReliabilityCase
+from solver.mechanics.reliability.volumes import Layer, Probe, averaging_layer, nearest_point
+from solver.mechanics.results import bottom_surface, remove_rigid_motion
+from solver.mechanics.schema import resolve_materials
+from solver.mechanics.supports import build_supports, symmetric_centre
+
+
+def run_reliability(case: ReliabilityCase, ctx: RunContext) -> dict:
+    """Solve the history -> results -> files (staged, summary.json last)."""
+    sim = Simulation(case, ctx.comm, ctx.log)
+    sim.run()
+    from solver.mechanics.reliability.files import write_outputs
+
+    staging = Staging(ctx.out, ctx.comm)
+    try:
+        data = write_outputs(sim, staging, ctx.t0, ctx.resolved, ctx.source)
+        staging.commit()
+    except BaseException:
+        staging.discard()
+        raise
+    return data
+
+
+def temperature_history(case: ReliabilityCase) -> TemperatureProfile:
+    load = case.load
+    try:
+        if load.cycle is not None:
+            c = load.cycle
+            start = c.start if c.start is not None else load.stress_free_temperature
+            return thermal_cycle(c.low, c.high, c.ramp, c.dwell, c.cycles, start)
+        return from_points([tuple(p) for p in load.profile.points], load.profile.repeat)
+    except ValueError as exc:
+        raise CaseError(f"load: {exc}") from None
+
+
+def region_laws(case: ReliabilityCase) -> dict[str, RegionLaw]:
+    materials, stress_free = resolve_materials(case)
+    laws = {}
+    for region, material in materials.items():
+        spec = case.inelastic.get(region)
+        model = point_model(f"inelastic.{region}", spec) if spec is not None else Elastic()
+        laws[region] = RegionLaw(model, material, stress_free[region], cure_eigenstrain(spec))
+    return laws
+
+
+@dataclass
+class Simulation:
+    case: ReliabilityCase
+    comm: MPI.Comm
+    log: object
+    records: list = field(default_factory=list)
+    cycles: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list)  # (label, time, u array, cell fields)
+    reports: list = field(default_factory=list)
+    stopped_early: bool = False
+    warnings: list = field(default_factory=list)
+
+    def __post_init__(self):
+        case, log = self.case, self.log
+        t0 = time.perf_counter()
+        self.domain = build_domain(case.geometry, self.comm, order=case.mesh_order, algorithm=case.mesh.algorithm,
+                                   threads=case.mesh.threads)
+        log.info("mesh: %d cells, %d vertices (%s) in %.2f s", self.domain.info["cells"],
+                 self.domain.info["vertices"], case.geometry.type, time.perf_counter() - t0)
+        self.profile = temperature_history(case)
+        self.laws = region_laws(case)
+        self.support_info = {}
+
+        def bcs_of(V):
+            try:
+                bcs, self.support_info = build_supports(V, self.domain, case.model.formulation,
+                                                        case.supports.symmetry, case.supports.clamped)
+            except ValueError as exc:
+                raise CaseError(f"supports: {exc}") from None
+            return bcs
+
+        V_dofs = None
+        method = case.solver.method
+        if method == "auto":
+            gdim = self.domain.gdim
+            # P2 has about 8x (3D) / 4x (2D) the vertices' dofs; the choice only needs the size
+            V_dofs = self.domain.info["vertices"] * gdim * (8 if gdim == 3 else 4) ** (case.model.degree - 1)
+            method = "direct" if V_dofs < case.solver.direct_below_dofs else "iterative"
+        self.method = method
+        self.problem = InelasticProblem(self.domain, case.model.formulation, case.model.degree, self.laws, bcs_of,
+                                        method=method, rtol=case.solver.rtol,
+                                        max_iterations=case.solver.max_iterations,
+                                        newton_max_it=case.stepping.max_newton_iterations, name="reliability")
+        V = self.problem.V
+        self.dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
+        self.layers: list[Layer] = [averaging_layer(self.domain, self.problem, v, f"averaging[{i}]")
+                                    for i, v in enumerate(case.averaging)]
+        self.inelastic_regions = [r for r, law in self.laws.items() if not isinstance(law.model, Elastic)]
+        probe = case.output.probe
+        self.probe: Probe | None = nearest_point(self.domain, self.problem, probe.region, probe.point) \
+            if probe is not None else None
+        self.darveaux = darveaux_constants(case.fatigue.darveaux) if case.fatigue.darveaux is not None else None
+        lo, hi = self.domain.extent()
+        self.centre = symmetric_centre(lo, hi, self.support_info.get("symmetry_planes", []))
+        if case.model.formulation == "axisymmetric":
+            self.centre[0] = 0.0
+        self.spans = self.profile.cycle_bounds
+        self.material_s = 0.0
+        self.step_s = 0.0
+
+    # -- stepping -----------------------------------------------------------------------------
+    def run(self) -> None:
+        case, log, prob, profile = self.case, self.log, self.problem, self.profile
+        T_start = float(profile.temperature(0.0))
+        log.info("history: %.0f s, %d corners, %d cycle(s); %d dofs, %s; inelastic regions: %s", profile.end_time,
+                 len(profile.corners), len(self.spans), self.dofs, self.method,
+                 ", ".join(f"{r} ({self.laws[r].model.name})" for r in self.inelastic_regions) or "none")
+        rep = prob.solve_step(0.0, 0.0, T_start, T_start)  # instantaneous equilibrium at the start
+        prob.commit()
+        self._record(0.0, T_start, rep)
+        st = case.stepping
+        stepper = Stepper(profile, st.initial_step, st.max_step, st.min_step, target_iterations=st.target_iterations,
+                          max_temperature_step_K=st.max_temperature_step, dt_at_corner_reset=False)
+        t = 0.0
+        span_ends = [b for _, b in self.spans]
+        while t < profile.end_time * (1 - 1e-12):
+            t1 = stepper.next_step(t)
+            T0, T1 = float(profile.temperature(t)), float(profile.temperature(t1))
+            start = time.perf_counter()
+            try:
+                rep = prob.solve_step(t, t1, T0, T1)
+            except SolveError as exc:
+                try:
+                    stepper.failed()
+                except StepTooSmall as small:
+                    exc.diagnostics.update(time_s=t, step_s=small.dt, min_step_s=small.min_dt)
+                    raise SolveError(f"the time step fell below stepping.min_step at t = {t:.6g} s "
+                                     f"({T0 - 273.15:.2f} degC): {exc}", exc.diagnostics) from None
+                log.info("  step to t = %.6g s failed (%s); cut back", t1, str(exc).split(":")[0])
+                continue
+            prob.commit()
+            stepper.converged(rep.iterations)
+            self.step_s += time.perf_counter() - start
+            self.material_s += rep.material_s
+            t = t1
+            self._record(t, T1, rep)
+            k = next((i for i, b in enumerate(span_ends) if abs(b - t) <= 1e-9 * max(b, 1.0)), None)
+            if k is not None:
+                self._end_of_cycle(k)
+                if st.stop_when_stable and cyc.stabilised(self.cycles, st.stable_change):
+                    log.info("cycle %d: dW changed by less than %.1f %% in every volume: stabilised, stopping",
+                             k + 1, 100 * st.stable_change)
+                    self.stopped_early = True
+                    break
+        self.stepper = stepper
+        if not self.spans or not self.cycles:
+            self._snapshot("end", t)
+
+    def _record(self, t: float, T: float, rep: NewtonReport) -> None:
+        prob = self.problem
+        rec = cyc.StepRecord(time=t, temperature=T, cycle=self.profile.in_cycle(t) if t > 0 else -1,
+                             warpage=math.nan, curvature=math.nan, newton=rep.iterations,
+                             linear=rep.linear_iterations)
+        for layer in self.layers:
+            rec.volumes[layer.name] = self._average(layer.region, layer.mask)
+        for region in self.inelastic_regions:
+            rec.volumes[f"region_{region}"] = self._average(region, None)
+        surface = self._surface()
+        if surface is not None:
+            rec.warpage, rec.curvature = surface.warpage, surface.curvature
+        if self.probe is not None:
+            rec.probe = self._probe_values()
+        self.records.append(rec)
+        self.reports.append(rep)
+        if rep.iterations:
+            self.log.info("t = %9.1f s  %7.2f degC  Newton %d (%d linear)  warpage %s", t, T - 273.15,
+                          rep.iterations, rep.linear_iterations,
+                          f"{1e6 * rec.warpage:.3f} um" if math.isfinite(rec.warpage) else "-")
+
+    def _average(self, region: str, mask) -> dict:
+        p = self.problem.points[region]
+        state = p["state"][:, :8]
+        avg = self.problem.region_average(region, state, mask)
+        return {"inelastic_strain": avg[:6], "accumulated": float(avg[6]), "work": float(avg[7])}
+
+    def _surface(self):
+        u = fem.Function(self.problem.V)
+        u.x.array[:] = self.problem.u.x.array
+        remove_rigid_motion(u, self.support_info.get("rigid_modes_removed_by_points", []))
+        return bottom_surface(self.domain, u, self.case.model.formulation, self.centre, 1.0,
+                              self.support_info.get("rigid_modes_removed_by_points"))
+
+    def _probe_values(self) -> dict:
+        pr = self.probe
+        vals = np.zeros(18)
+        if self.comm.rank == pr.rank:
+            p = self.problem.points[pr.region]
+            vals[:6] = p["trial_stress"][pr.index]
+            vals[6:12] = p["trial_strain"][pr.index]
+            vals[12:] = p["state"][pr.index, :6]
+        vals = self.comm.allreduce(vals, op=MPI.SUM)
+        return {"stress": vals[:6], "strain": vals[6:12], "inelastic_strain": vals[12:]}
+
+    def _end_of_cycle(self, k: int) -> None:
+        self.cycles = cyc.cycle_results(self.records, self.spans[: k + 1])
+        c = self.cycles[-1]
+        parts = [f"{n}: dW {v['energy_density_J_per_m3'] / 1e3:.4g} kJ/m^3, range {v['inelastic_strain_range']:.3e}"
+                 for n, v in c["volumes"].items() if not n.startswith("region_")]
+        self.log.info("cycle %d done: warpage range %.3f um; %s", k + 1, c["warpage_range_um"], "; ".join(parts))
+        self._snapshot(f"cycle_{k + 1}", self.records[-1].time)
+
+    def _snapshot(self, label: str, t: float) -> None:
+        if not self.case.output.fields:
+            return
+        self.snapshots.append((label, t, self.problem.u.x.array.copy(), self.cell_fields()))
+
+    def cell_fields(self) -> dict[str, np.ndarray]:
+        """Cell averages (DG0 arrays) of the equivalent inelastic strain, the inelastic work
+        density and the von Mises stress."""
+        msh = self.domain.mesh
+        n = msh.topology.index_map(self.domain.tdim).size_local + msh.topology.index_map(self.domain.tdim).num_ghosts
+        out = {k: np.zeros(n) for k in ("accumulated_inelastic_strain", "inelastic_work_J_per_m3",
+                                        "von_mises_Pa")}
+        from solver.mechanics.inelastic.tensors import equivalent_stress
+
+        for region, p in self.problem.points.items():
+            if len(p["cells"]) == 0:
+                continue
+            w = p["volume"]  # (ncells, nq)
+            nq = w.shape[1]
+
+            def cell_mean(v):
+                return (w * v.reshape(-1, nq)).sum(axis=1) / w.sum(axis=1)
+
+            out["accumulated_inelastic_strain"][p["cells"]] = cell_mean(p["state"][:, 6])
+            out["inelastic_work_J_per_m3"][p["cells"]] = cell_mean(p["state"][:, 7])
+            if p.get("trial_stress") is not None:
+                out["von_mises_Pa"][p["cells"]] = cell_mean(equivalent_stress(p["trial_stress"]))
+        return out

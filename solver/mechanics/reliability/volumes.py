@@ -1,0 +1,105 @@
+"""Where per-cycle results are averaged: a layer of given thickness inside a region along
+its planar interface with a neighbour (a bump on its pad, a ball on its land, a die
+attach under the die), and the quadrature point nearest to a probe point.
+
+The average over a fixed layer converges under mesh refinement where the peak at the
+bi-material edge does not (it is singular): fatigue laws read averages, never peaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from mpi4py import MPI
+
+import dolfinx.mesh
+
+from solver.core.case import CaseError
+
+
+@dataclass
+class Layer:
+    name: str
+    region: str
+    axis: int  # the interface is normal to this coordinate axis
+    coordinate: float
+    lateral_lo: np.ndarray
+    lateral_hi: np.ndarray
+    mask: np.ndarray  # (npoints,) over the region's quadrature points on this rank
+    volume: float  # of the layer (r dr dz for axisymmetric models)
+
+
+def interface_points(domain, region: str, other: str) -> np.ndarray:
+    """Vertices of the facets between two regions (all ranks)."""
+    msh = domain.mesh
+    tdim = domain.tdim
+    msh.topology.create_connectivity(tdim, tdim - 1)
+    c2f = msh.topology.connectivity(tdim, tdim - 1)
+
+    def facets(name):
+        cells = domain.cells(name)
+        if len(cells) == 0:
+            return np.zeros(0, dtype=np.int32)
+        return np.unique(np.concatenate([c2f.links(c) for c in cells]))
+
+    shared = np.intersect1d(facets(region), facets(other)).astype(np.int32)
+    if len(shared):
+        nodes = dolfinx.mesh.entities_to_geometry(msh, tdim - 1, shared)
+        pts = msh.geometry.x[nodes.ravel(), : domain.gdim]
+    else:
+        pts = np.zeros((0, domain.gdim))
+    return np.concatenate(domain.comm.allgather(pts))
+
+
+def averaging_layer(domain, problem, spec, where: str) -> Layer:
+    """The layer ``spec`` (an AveragingVolume) over the problem's quadrature points."""
+    pts = interface_points(domain, spec.region, spec.interface)
+    if len(pts) == 0:
+        raise CaseError(f"{where}: regions {spec.region!r} and {spec.interface!r} do not touch")
+    spread = pts.max(axis=0) - pts.min(axis=0)
+    lo, hi = domain.extent()
+    size = float(np.max(hi - lo))
+    axis = int(np.argmin(spread))
+    if spread[axis] > 1e-6 * size:
+        raise CaseError(f"{where}: the interface between {spec.region!r} and {spec.interface!r} is not a plane "
+                        "normal to a coordinate axis; an averaging layer needs one")
+    coordinate = float(pts[:, axis].mean())
+    lateral = [k for k in range(domain.gdim) if k != axis]
+    lat_lo, lat_hi = pts[:, lateral].min(axis=0), pts[:, lateral].max(axis=0)
+    X = problem.point_coordinates(spec.region)
+    tol = 1e-9 * size
+    mask = np.abs(X[:, axis] - coordinate) <= spec.thickness + tol
+    mask &= np.all((X[:, lateral] >= lat_lo - tol) & (X[:, lateral] <= lat_hi + tol), axis=1)
+    if spec.centre is not None:
+        if len(spec.centre) != domain.gdim:
+            raise CaseError(f"{where}.centre: give {domain.gdim} coordinates")
+        mask &= np.linalg.norm(X - np.asarray(spec.centre), axis=1) <= spec.radius + tol
+    w = problem.points[spec.region]["volume"].ravel()
+    volume = domain.comm.allreduce(float((w * mask).sum()), op=MPI.SUM)
+    if volume <= 0.0:
+        raise CaseError(f"{where}: the layer holds no quadrature point of {spec.region!r} (thickness "
+                        f"{1e6 * spec.thickness:g} um is below the element size there?)")
+    return Layer(spec.name, spec.region, axis, coordinate, lat_lo, lat_hi, mask.astype(float), volume)
+
+
+@dataclass
+class Probe:
+    region: str
+    rank: int  # owner of the nearest point
+    index: int  # its index among the owner's points of the region
+    position: np.ndarray
+    distance: float
+
+
+def nearest_point(domain, problem, region: str, point) -> Probe:
+    X = problem.point_coordinates(region)
+    target = np.asarray(point, dtype=float)
+    if len(X):
+        d = np.linalg.norm(X - target, axis=1)
+        k = int(np.argmin(d))
+        best = (float(d[k]), domain.comm.rank)
+    else:
+        k, best = -1, (np.inf, domain.comm.rank)
+    dist, owner = domain.comm.allreduce(best, op=MPI.MINLOC)
+    pos = domain.comm.bcast(X[k] if domain.comm.rank == owner else None, root=owner)
+    return Probe(region, owner, k if domain.comm.rank == owner else -1, np.asarray(pos), dist)
