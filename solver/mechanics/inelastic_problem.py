@@ -78,7 +78,7 @@ class InelasticProblem:
 
     def __init__(self, domain, formulation: str, degree: int, laws: dict[str, RegionLaw], bcs_of,
                  method: str = "direct", rtol: float = 1e-8, max_iterations: int = 500,
-                 newton_rtol: float = 1e-9, newton_max_it: int = 12, name: str = "inelastic"):
+                 newton_rtol: float = 1e-9, newton_max_it: int = 12, name: str = "inelastic", load_of=None):
         if formulation not in INELASTIC_FORMULATIONS:
             raise ValueError(f"inelastic materials need one of {INELASTIC_FORMULATIONS}, not {formulation!r}")
         self.domain, self.formulation, self.laws = domain, formulation, laws
@@ -106,7 +106,9 @@ class InelasticProblem:
             return mandel(strain(w, formulation, x))
 
         self.eps = eps
-        self.F = fem.form(ufl.dot(self.stress, eps(v)) * self.weight * dx)
+        internal = ufl.dot(self.stress, eps(v)) * self.weight * dx
+        # ``load_of(V, v, weight)``: external work (tractions, body forces) as a UFL form in v
+        self.F = fem.form(internal - load_of(self.V, v, self.weight) if load_of is not None else internal)
         self.J = fem.form(ufl.dot(ufl.dot(self.tangent, eps(du)), eps(v)) * self.weight * dx)
         # element internal forces, unassembled (discontinuous test space): the force scale
         # Newton's tolerance is relative to, which does not cancel between elements
