@@ -136,7 +136,7 @@ def write_outputs(sim, staging, t_start: float, resolved: dict, source: str) -> 
 def _fmt(v) -> str:
     if isinstance(v, str):
         return v
-    return f"{v:.8g}"
+    return f"{v:.12g}"
 
 
 def _write_table(path, rows: list[dict]) -> None:
