@@ -213,7 +213,8 @@ class Simulation:
         u = fem.Function(self.problem.V)
         u.x.array[:] = self.problem.u.x.array
         remove_rigid_motion(u, self.support_info.get("rigid_modes_removed_by_points", []))
-        return bottom_surface(self.domain, u, self.case.model.formulation, self.centre, 1.0,
+        return bottom_surface(self.domain, u, self.case.model.formulation, self.centre,
+                              self.case.output.curvature_fit_fraction,
                               self.support_info.get("rigid_modes_removed_by_points"))
 
     def _probe_values(self) -> dict:

@@ -284,6 +284,9 @@ class ReliabilityOutput(Strict):
     fields: bool = Field(True, description="ParaView fields at every cycle end")
     picture: bool = True
     probe: Probe | None = None
+    curvature_fit_fraction: float = Field(
+        1.0, gt=0, le=1, description="fit curvature over this fraction of the bottom surface's half-extent"
+    )
 
 
 class ReliabilityModel(Strict):
