@@ -58,7 +58,9 @@ class PointModel:
         return np.zeros((n, self.state_size()))
 
     def update(self, strain: np.ndarray, state: np.ndarray, T0: float, T1: float, dt: float, E: float,
-               nu: float) -> Update:
+               nu: float, guess: np.ndarray | None = None) -> Update:
+        """``guess``: an estimate of each point's equivalent inelastic strain increment
+        (the last Newton iterate's): a start for the local solve, never a result."""
         raise NotImplementedError
 
 
@@ -80,7 +82,7 @@ class Elastic(PointModel):
 
     name: ClassVar[str] = "elastic"
 
-    def update(self, strain, state, T0, T1, dt, E, nu) -> Update:
+    def update(self, strain, state, T0, T1, dt, E, nu, guess=None) -> Update:
         G, K = moduli(E, nu)
         stress = 2.0 * G * deviator(strain) + (K * trace(strain))[:, None] * ONE
         return Update(stress, np.broadcast_to(isotropic_tangent(G, K), (len(strain), 6, 6)).copy(), state)

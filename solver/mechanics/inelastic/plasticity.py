@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 
 from solver.mechanics.inelastic.model import PointModel, Update, commit_inelastic, moduli
-from solver.mechanics.inelastic.return_mapping import decreasing_root, radial_return
+from solver.mechanics.inelastic.return_mapping import decreasing_root, radial_return, start
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class J2Plasticity(PointModel):
     name: ClassVar[str] = "plastic"
     extra: ClassVar = (("backstress", 6),)
 
-    def update(self, strain, state, T0, T1, dt, E, nu) -> Update:
+    def update(self, strain, state, T0, T1, dt, E, nu, guess=None) -> Update:
         lay = self.layout()
         G, K = moduli(E, nu)
         p_n = state[:, lay["accumulated"]][:, 0]
@@ -90,7 +90,7 @@ class J2Plasticity(PointModel):
                 s, ds = self.hardening(pi[sub] + x, T1)
                 return qi[sub] - (3.0 * G + C) * x - s, -(3.0 * G + C) - ds
 
-            x = decreasing_root(residual, np.zeros_like(qi), qi / (3.0 * G + C))
+            x = decreasing_root(residual, np.zeros_like(qi), qi / (3.0 * G + C), start(guess, idx))
             _, ds = self.hardening(pi + x, T1)
             dp[idx], ddp[idx] = x, 1.0 / (3.0 * G + C + ds)
             return dp, ddp

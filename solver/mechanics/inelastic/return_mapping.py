@@ -63,14 +63,23 @@ def radial_return(strain: np.ndarray, eps_in: np.ndarray, G: np.ndarray, K: np.n
     return Return(stress, tangent, dp, N)
 
 
+def start(guess: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
+    """The guesses of the points ``idx`` (None: no guess)."""
+    return None if guess is None else guess[idx]
+
+
 def decreasing_root(fun: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], lo: np.ndarray,
-                    hi: np.ndarray, rtol: float = 1e-13, max_iterations: int = 200) -> np.ndarray:
+                    hi: np.ndarray, x0: np.ndarray | None = None, rtol: float = 1e-13,
+                    max_iterations: int = 200) -> np.ndarray:
     """Roots of functions decreasing on [lo, hi] with f(lo) >= 0 >= f(hi), one per point:
     Newton where it stays inside the shrinking bracket, bisection otherwise, so the stiff
-    exponential creep laws converge from any start. ``fun(x, idx)`` returns (f, df/dx) at
+    exponential creep laws converge from any start (``x0``, else the midpoint). ``fun(x, idx)`` returns (f, df/dx) at
     the points ``idx``. Raises LocalUpdateFailed if a point does not converge."""
     lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
     x = 0.5 * (lo + hi)
+    if x0 is not None:  # a guess inside the bracket (a previous iterate's root) saves the bisections
+        inside = (x0 > lo) & (x0 < hi)
+        x[inside] = x0[inside]
     scale = np.maximum(np.abs(hi), np.abs(lo))
     todo = np.arange(len(x))
     for _ in range(max_iterations):

@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from solver.mechanics.inelastic.model import PointModel, Update, commit_inelastic, moduli
-from solver.mechanics.inelastic.return_mapping import decreasing_root, radial_return
+from solver.mechanics.inelastic.return_mapping import decreasing_root, radial_return, start
 
 R_GAS = 8.314462618  # J/(mol K)
 
@@ -32,7 +32,7 @@ class CreepLaw(PointModel):
     def creep_rate(self, sigma: np.ndarray, T: float) -> np.ndarray:
         raise NotImplementedError
 
-    def update(self, strain, state, T0, T1, dt, E, nu) -> Update:
+    def update(self, strain, state, T0, T1, dt, E, nu, guess=None) -> Update:
         lay = self.layout()
         G, K = moduli(E, nu)
 
@@ -49,7 +49,7 @@ class CreepLaw(PointModel):
                     s, ds = self.flow_stress(x / dt, T1)
                 return qi[sub] - 3.0 * G * x - s, -3.0 * G - ds / dt
 
-            x = decreasing_root(residual, np.zeros_like(qi), qi / (3.0 * G))
+            x = decreasing_root(residual, np.zeros_like(qi), qi / (3.0 * G), start(guess, idx))
             with np.errstate(divide="ignore"):
                 _, ds = self.flow_stress(x / dt, T1)
             dp[idx] = x
@@ -172,7 +172,7 @@ class Anand(PointModel):
         s[idx], ds[idx] = x, -dF_dp / dF_ds
         return s, ds
 
-    def update(self, strain, state, T0, T1, dt, E, nu) -> Update:
+    def update(self, strain, state, T0, T1, dt, E, nu, guess=None) -> Update:
         lay = self.layout()
         G, K = moduli(E, nu)
         s_n = state[:, lay["resistance"]][:, 0]
@@ -201,7 +201,7 @@ class Anand(PointModel):
                 sig, dsig, _ = flow(x, si[sub])
                 return qi[sub] - 3.0 * G * x - sig, -3.0 * G - dsig
 
-            x = decreasing_root(residual, np.zeros_like(qi), qi / (3.0 * G))
+            x = decreasing_root(residual, np.zeros_like(qi), qi / (3.0 * G), start(guess, idx))
             _, dsig, s = flow(x, si)
             dp[idx] = x
             ddp[idx] = np.where(np.isfinite(dsig), 1.0 / (3.0 * G + dsig), 0.0)

@@ -74,7 +74,7 @@ class Prony(PointModel):
 
         return series(self.shear, G0), series(self.bulk, K0)
 
-    def update(self, strain, state, T0, T1, dt, E, nu) -> Update:
+    def update(self, strain, state, T0, T1, dt, E, nu, guess=None) -> Update:
         lay = self.layout()
         G0, K0 = moduli(E, nu)
         d_xi = self.reduced_time(T0, T1, dt)

@@ -77,8 +77,10 @@ def averaging_layer(domain, problem, spec, where: str) -> Layer:
     w = problem.points[spec.region]["volume"].ravel()
     volume = domain.comm.allreduce(float((w * mask).sum()), op=MPI.SUM)
     if volume <= 0.0:
-        raise CaseError(f"{where}: the layer holds no quadrature point of {spec.region!r} (thickness "
-                        f"{1e6 * spec.thickness:g} um is below the element size there?)")
+        patch = (f" within {1e6 * spec.radius:g} um of ({', '.join(f'{1e6 * c:g}' for c in spec.centre)}) um"
+                 if spec.centre is not None else "")
+        raise CaseError(f"{where}: no quadrature point of {spec.region!r} lies in the layer{patch} (a thickness of "
+                        f"{1e6 * spec.thickness:g} um below the element size, or a patch off the interface?)")
     return Layer(spec.name, spec.region, axis, coordinate, lat_lo, lat_hi, mask.astype(float), volume)
 
 
