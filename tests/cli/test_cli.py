@@ -36,7 +36,7 @@ def test_schema_is_json_schema_with_units(sprout):
     r = sprout("schema")
     assert r.returncode == 0
     schema = json.loads(r.stdout)
-    kinds = {"thermoelastic", "geometry", "etch", "plating", "seed_layer", "fill", "flow"}
+    kinds = {"thermoelastic", "reliability", "geometry", "etch", "plating", "seed_layer", "fill", "flow"}
     assert set(schema["discriminator"]["mapping"]) == kinds
     assert "geometry" in schema["$defs"]["ThermoelasticCase"]["properties"]
     text = json.dumps(schema)

@@ -23,7 +23,11 @@ ALL = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "cases").rglob("*.t
 
 # case -> (result key, expected, relative tolerance, why)
 HEADLINES = {
-    "cases/demo_wafer_cooldown.toml": ("warpage_um", 552.2422754561209, 1e-9, "b803757"),
+    # the value at b803757; a fresh install of the same pins gives 552.24227178 (7e-9): the
+    # thin wafer's stiffness has a condition number ~1e8, so round-off in another build of
+    # the direct solver moves the warpage by up to ~1e-8
+    "cases/demo_wafer_cooldown.toml": ("warpage_um", 552.2422754561209, 5e-8, "b803757, round-off of a direct "
+                                       "solve with condition number ~1e8"),
     "cases/etch/tapered_film_hole.toml": ("depth_um", 20.0, 1e-9,
                                           "reaction-limited: rate x time = 1 um/min x 20 min, exact front"),
     "cases/geometry/csp_axisymmetric.toml": ("tip_projection_um", 9.0, 1e-12, "the bump tip above the resin, "
