@@ -100,6 +100,7 @@ def write_outputs(sim, staging, t_start: float, resolved: dict, source: str) -> 
                  "mean_temperature_degC": c["mean_temperature_K"] - 273.15,
                  "volumes": c["volumes"]} for c in sim.cycles],
         stopped_at_stabilised_cycle=sim.stopped_early,
+        resumed_at_s=sim.resumed_at,
         averaging_volumes=[{"name": layer.name, "region": layer.region, "interface_axis": "xyz"[layer.axis],
                             "interface_at_um": 1e6 * layer.coordinate, "volume_m3_or_m2rad": layer.volume,
                             "definition": "quadrature points of the region within the layer thickness of "

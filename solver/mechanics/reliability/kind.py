@@ -24,4 +24,5 @@ RELIABILITY = CaseKind(
     title="thermal cycling, inelastic strain and fatigue life",
     key_results=("warpage_max_um", "worst_life_darveaux_cycles"),
     cross_check=check_reliability,
+    restart=True,
 )

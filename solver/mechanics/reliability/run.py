@@ -13,13 +13,14 @@ import math
 import resource
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
 
 import dolfinx.fem as fem
 
-from solver.core.case import CaseError
+from solver.core.case import CaseError, case_digest
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.kind import RunContext
@@ -27,6 +28,7 @@ from solver.core.output import Staging
 from solver.mechanics.inelastic.model import Elastic
 from solver.mechanics.inelastic_problem import InelasticProblem, NewtonReport, RegionLaw
 from solver.mechanics.profile import StepTooSmall, Stepper, TemperatureProfile, from_points, thermal_cycle
+from solver.mechanics.reliability import checkpoint
 from solver.mechanics.reliability import cycles as cyc
 from solver.mechanics.reliability.materials import cure_eigenstrain, darveaux_constants, point_model
 from solver.mechanics.reliability.schema import ReliabilityCase
@@ -39,7 +41,7 @@ from solver.mechanics.supports import build_supports, symmetric_centre
 def run_reliability(case: ReliabilityCase, ctx: RunContext) -> dict:
     """Solve the history -> results -> files (staged, summary.json last)."""
     sim = Simulation(case, ctx.comm, ctx.log)
-    sim.run()
+    sim.run(ctx.out, ctx.restart, case_digest(ctx.resolved))
     from solver.mechanics.reliability.files import write_outputs
 
     staging = Staging(ctx.out, ctx.comm)
@@ -84,6 +86,7 @@ class Simulation:
     snapshots: list = field(default_factory=list)  # (label, time, u array, cell fields)
     reports: list = field(default_factory=list)
     stopped_early: bool = False
+    resumed_at: float | None = None
     warnings: list = field(default_factory=list)
 
     def __post_init__(self):
@@ -135,22 +138,41 @@ class Simulation:
         self.step_s = 0.0
 
     # -- stepping -----------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, out: Path | None = None, restart: bool = False, digest: str = "") -> None:
+        """Step through the history; with ``out``, checkpoint every step there
+        (``restart``: go on from the checkpoint instead of starting)."""
         case, log, prob, profile = self.case, self.log, self.problem, self.profile
-        T_start = float(profile.temperature(0.0))
         log.info("history: %.0f s, %d corners, %d cycle(s); %d dofs, %s; inelastic regions: %s", profile.end_time,
                  len(profile.corners), len(self.spans), self.dofs, self.method,
                  ", ".join(f"{r} ({self.laws[r].model.name})" for r in self.inelastic_regions) or "none")
-        rep = prob.solve_step(0.0, 0.0, T_start, T_start)  # instantaneous equilibrium at the start
-        prob.commit()
-        self._record(0.0, T_start, rep)
         st = case.stepping
         stepper = Stepper(profile, st.initial_step, st.max_step, st.min_step, target_iterations=st.target_iterations,
                           max_temperature_step_K=st.max_temperature_step, dt_at_corner_reset=False)
-        t = 0.0
+        self.stepper = stepper
+        self.digest = digest
+        layout = checkpoint.Layout(prob) if out is not None else None
+        path = Path(out) / checkpoint.NAME if out is not None else None
         span_ends = [b for _, b in self.spans]
         span_starts = [a for a, _ in self.spans]
-        self._work_at_cycle_start = self._point_work() if 0.0 in span_starts else None
+        if restart:
+            meta, arrays = checkpoint.load(path, digest, self.comm)
+            t, stepper_state = checkpoint.restore(self, layout, meta, arrays)
+            stepper.restore(stepper_state)
+            self.cycles = cyc.cycle_results(self.records, self.spans[: meta["cycles_done"]])
+            self._attach_peaks()
+            self.resumed_at = t
+            log.info("resumed at t = %.6g s (%d steps, %d cycles done)", t, len(self.records) - 1, len(self.cycles))
+        else:
+            T_start = float(profile.temperature(0.0))
+            rep = prob.solve_step(0.0, 0.0, T_start, T_start)  # instantaneous equilibrium at the start
+            prob.commit()
+            self._record(0.0, T_start, rep)
+            t = 0.0
+            self._work_at_cycle_start = self._point_work() if 0.0 in span_starts else None
+            if path is not None:
+                if self.comm.rank == 0:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                checkpoint.save(path, self, layout, t, stepper)
         while t < profile.end_time * (1 - 1e-12):
             t1 = stepper.next_step(t)
             T0, T1 = float(profile.temperature(t)), float(profile.temperature(t1))
@@ -177,12 +199,13 @@ class Simulation:
                 self._end_of_cycle(k)
             if any(abs(a - t) <= 1e-9 * max(a, 1.0) for a in span_starts):
                 self._work_at_cycle_start = self._point_work()
+            if path is not None:
+                checkpoint.save(path, self, layout, t, stepper)
                 if st.stop_when_stable and cyc.stabilised(self.cycles, st.stable_change):
                     log.info("cycle %d: dW changed by less than %.1f %% in every volume: stabilised, stopping",
                              k + 1, 100 * st.stable_change)
                     self.stopped_early = True
                     break
-        self.stepper = stepper
         if not self.spans or not self.cycles:
             self._snapshot("end", t)
 
@@ -232,6 +255,11 @@ class Simulation:
         vals = self.comm.allreduce(vals, op=MPI.SUM)
         return {"stress": vals[:6], "strain": vals[6:12], "inelastic_strain": vals[12:]}
 
+    def _attach_peaks(self) -> None:
+        for cycle, pk in zip(self.cycles, getattr(self, "_peaks", [])):
+            for r, value in pk.items():
+                cycle["volumes"][f"region_{r}"]["peak_energy_density_J_per_m3"] = value
+
     def _point_work(self) -> dict[str, np.ndarray]:
         return {r: self.problem.points[r]["state"][:, 7].copy() for r in self.inelastic_regions}
 
@@ -245,9 +273,7 @@ class Simulation:
                 peaks[r] = self.comm.allreduce(float(d.max()) if len(d) else -np.inf, op=MPI.MAX)
         self._peaks = getattr(self, "_peaks", []) + [peaks]
         self.cycles = cyc.cycle_results(self.records, self.spans[: k + 1])
-        for cycle, pk in zip(self.cycles, self._peaks):
-            for r, value in pk.items():
-                cycle["volumes"][f"region_{r}"]["peak_energy_density_J_per_m3"] = value
+        self._attach_peaks()
         c = self.cycles[-1]
         parts = [f"{n}: dW {v['energy_density_J_per_m3'] / 1e3:.4g} kJ/m^3, range {v['inelastic_strain_range']:.3e}"
                  for n, v in c["volumes"].items() if not n.startswith("region_")]
