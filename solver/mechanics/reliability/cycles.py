@@ -84,7 +84,8 @@ def stabilised(cycles: list[dict], tolerance: float) -> bool:
 
 
 def life_table(cycle: dict, volumes, fatigue_spec, darveaux, cycle_s: float) -> list[dict]:
-    """One row per averaging volume with its inputs and its life under each law the case
+    """``volumes``: the averaging layers (name, region, interface, thickness, crack length,
+    distance from the package centre). One row per averaging volume with its inputs and its life under each law the case
     configures (cycles to failure; inf where the volume saw no inelastic strain)."""
     rows = []
     per_day = 86400.0 / cycle_s
@@ -92,6 +93,7 @@ def life_table(cycle: dict, volumes, fatigue_spec, darveaux, cycle_s: float) -> 
         v = cycle["volumes"][vol.name]
         rng, dW = v["inelastic_strain_range"], v["energy_density_J_per_m3"]
         row = {"joint": vol.name, "region": vol.region, "interface": vol.interface,
+               "distance_from_centre_um": 1e6 * vol.distance_from_centre,
                "layer_thickness_um": 1e6 * vol.thickness, "cycle": cycle["cycle"],
                "inelastic_strain_range": rng, "energy_density_J_per_m3": dW}
         if fatigue_spec.coffin_manson is not None:

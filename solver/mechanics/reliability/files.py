@@ -43,7 +43,7 @@ def results_of(sim) -> tuple[dict, list[dict]]:
             res[f"{name}_energy_density_per_cycle_kJ_per_m3"] = v["energy_density_J_per_m3"] / 1e3
             res[f"{name}_inelastic_strain_range"] = v["inelastic_strain_range"]
         start, end = last["start_s"], last["end_s"]
-        table = cyc.life_table(last, sim.case.averaging, sim.case.fatigue, sim.darveaux, end - start)
+        table = cyc.life_table(last, sim.layers, sim.case.fatigue, sim.darveaux, end - start)
         for law, key in LAWS:
             lives = [(row[key], row["joint"]) for row in table if key in row]
             finite = [x for x in lives if math.isfinite(x[0])]
@@ -101,8 +101,10 @@ def write_outputs(sim, staging, t_start: float, resolved: dict, source: str) -> 
                  "volumes": c["volumes"]} for c in sim.cycles],
         stopped_at_stabilised_cycle=sim.stopped_early,
         resumed_at_s=sim.resumed_at,
-        averaging_volumes=[{"name": layer.name, "region": layer.region, "interface_axis": "xyz"[layer.axis],
-                            "interface_at_um": 1e6 * layer.coordinate, "volume_m3_or_m2rad": layer.volume,
+        averaging_volumes=[{"name": layer.name, "region": layer.region, "interface": layer.interface,
+                            "interface_axis": "xyz"[layer.axis], "interface_at_um": 1e6 * layer.coordinate,
+                            "thickness_um": 1e6 * layer.thickness, "centre_um": (1e6 * layer.centre).tolist(),
+                            "crack_length_um": 1e6 * layer.crack_length, "volume_m3_or_m2rad": layer.volume,
                             "definition": "quadrature points of the region within the layer thickness of "
                                           "the interface plane, inside the interface's lateral extent"}
                            for layer in sim.layers],

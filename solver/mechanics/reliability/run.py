@@ -32,7 +32,7 @@ from solver.mechanics.reliability import checkpoint
 from solver.mechanics.reliability import cycles as cyc
 from solver.mechanics.reliability.materials import cure_eigenstrain, darveaux_constants, point_model
 from solver.mechanics.reliability.schema import ReliabilityCase
-from solver.mechanics.reliability.volumes import Layer, Probe, averaging_layer, nearest_point
+from solver.mechanics.reliability.volumes import Layer, Probe, averaging_layers, nearest_point
 from solver.mechanics.results import bottom_surface, remove_rigid_motion
 from solver.mechanics.schema import resolve_materials
 from solver.mechanics.supports import build_supports, symmetric_centre
@@ -122,17 +122,21 @@ class Simulation:
                                         newton_max_it=case.stepping.max_newton_iterations, name="reliability")
         V = self.problem.V
         self.dofs = V.dofmap.index_map.size_global * V.dofmap.index_map_bs
-        self.layers: list[Layer] = [averaging_layer(self.domain, self.problem, v, f"averaging[{i}]")
-                                    for i, v in enumerate(case.averaging)]
+        lo, hi = self.domain.extent()
+        self.centre = symmetric_centre(lo, hi, self.support_info.get("symmetry_planes", []))
+        if case.model.formulation == "axisymmetric":
+            self.centre[0] = 0.0
+        self.layers: list[Layer] = [layer for i, v in enumerate(case.averaging)
+                                    for layer in averaging_layers(self.domain, self.problem, v, f"averaging[{i}]",
+                                                                  self.centre)]
+        names = [layer.name for layer in self.layers]
+        if len(set(names)) != len(names):
+            raise CaseError("averaging: two volumes share a name (a per_joint volume's <name>_k among them?)")
         self.inelastic_regions = [r for r, law in self.laws.items() if not isinstance(law.model, Elastic)]
         probe = case.output.probe
         self.probe: Probe | None = nearest_point(self.domain, self.problem, probe.region, probe.point) \
             if probe is not None else None
         self.darveaux = darveaux_constants(case.fatigue.darveaux) if case.fatigue.darveaux is not None else None
-        lo, hi = self.domain.extent()
-        self.centre = symmetric_centre(lo, hi, self.support_info.get("symmetry_planes", []))
-        if case.model.formulation == "axisymmetric":
-            self.centre[0] = 0.0
         self.spans = self.profile.cycle_bounds
         self.material_s = 0.0
         self.step_s = 0.0

@@ -228,7 +228,10 @@ class AveragingVolume(Strict):
     region: str
     interface: str = Field(description="the region on the other side of the (planar) interface")
     thickness: Length = Field(gt=0)
-    crack_length: Length | None = Field(None, gt=0, description="Darveaux: the joint diameter at the interface")
+    crack_length: Length | None = Field(None, gt=0, description="Darveaux: the crack length to failure (default: "
+                                        "the joint diameter at the interface)")
+    per_joint: bool = Field(False, description="one volume per separate patch of the interface (each ball or "
+                                               "bump), named <name>_1, _2, ... from the package centre outward")
     centre: list[Length] | None = Field(None, min_length=2, max_length=3,
                                         description="keep only the part of the layer within radius of this point")
     radius: Length | None = Field(None, gt=0)
@@ -360,9 +363,6 @@ def check_reliability(case: ReliabilityCase) -> None:
         if vol.name in names:
             raise CaseError(f"averaging[{i}].name: {vol.name!r} is used twice")
         names.add(vol.name)
-        if case.fatigue.darveaux is not None and vol.crack_length is None:
-            raise CaseError(f"averaging[{i}].crack_length: Darveaux's life needs the crack length "
-                            "(the joint diameter at the interface)")
     if any(getattr(case.fatigue, law) is not None for law in ("coffin_manson", "engelmaier", "darveaux")) \
             and not case.averaging:
         raise CaseError("fatigue: a life needs averaging volumes (add [[averaging]] layers at the joints)")

@@ -21,12 +21,17 @@ from solver.core.case import CaseError
 class Layer:
     name: str
     region: str
+    interface: str
+    thickness: float
     axis: int  # the interface is normal to this coordinate axis
     coordinate: float
     lateral_lo: np.ndarray
     lateral_hi: np.ndarray
     mask: np.ndarray  # (npoints,) over the region's quadrature points on this rank
     volume: float  # of the layer (r dr dz for axisymmetric models)
+    crack_length: float  # Darveaux: given, or the joint's diameter at the interface
+    centre: np.ndarray  # of the interface patch
+    distance_from_centre: float  # from the package centre
 
 
 def interface_points(domain, region: str, other: str) -> np.ndarray:
@@ -51,8 +56,29 @@ def interface_points(domain, region: str, other: str) -> np.ndarray:
     return np.concatenate(domain.comm.allgather(pts))
 
 
-def averaging_layer(domain, problem, spec, where: str) -> Layer:
-    """The layer ``spec`` (an AveragingVolume) over the problem's quadrature points."""
+def patches(pts: np.ndarray, lateral: list[int]) -> list[np.ndarray]:
+    """The interface's vertices split into separate patches (one per joint): points closer
+    than twice the largest gap between neighbours of one patch belong together."""
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    P = np.unique(np.round(pts[:, lateral], 12), axis=0)
+    if len(P) < 2:
+        return [P]
+    tree = cKDTree(P)
+    d, _ = tree.query(P, k=2)
+    reach = 2.0 * float(np.max(d[:, 1]))  # the largest facet edge, with room
+    pairs = tree.query_pairs(reach, output_type="ndarray")
+    from scipy.sparse import coo_matrix
+
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(P), len(P)))
+    n, labels = connected_components(graph, directed=False)
+    return [P[labels == k] for k in range(n)]
+
+
+def averaging_layers(domain, problem, spec, where: str, package_centre: np.ndarray) -> list[Layer]:
+    """The layer ``spec`` (an AveragingVolume) over the problem's quadrature points: one,
+    or one per joint (``per_joint``), ordered from the package centre outward."""
     pts = interface_points(domain, spec.region, spec.interface)
     if len(pts) == 0:
         raise CaseError(f"{where}: regions {spec.region!r} and {spec.interface!r} do not touch")
@@ -65,23 +91,37 @@ def averaging_layer(domain, problem, spec, where: str) -> Layer:
                         "normal to a coordinate axis; an averaging layer needs one")
     coordinate = float(pts[:, axis].mean())
     lateral = [k for k in range(domain.gdim) if k != axis]
-    lat_lo, lat_hi = pts[:, lateral].min(axis=0), pts[:, lateral].max(axis=0)
+    groups = patches(pts, lateral) if spec.per_joint else [pts[:, lateral]]
     X = problem.point_coordinates(spec.region)
+    w = problem.points[spec.region]["volume"].ravel()
     tol = 1e-9 * size
-    mask = np.abs(X[:, axis] - coordinate) <= spec.thickness + tol
-    mask &= np.all((X[:, lateral] >= lat_lo - tol) & (X[:, lateral] <= lat_hi + tol), axis=1)
+    in_layer = np.abs(X[:, axis] - coordinate) <= spec.thickness + tol
     if spec.centre is not None:
         if len(spec.centre) != domain.gdim:
             raise CaseError(f"{where}.centre: give {domain.gdim} coordinates")
-        mask &= np.linalg.norm(X - np.asarray(spec.centre), axis=1) <= spec.radius + tol
-    w = problem.points[spec.region]["volume"].ravel()
-    volume = domain.comm.allreduce(float((w * mask).sum()), op=MPI.SUM)
-    if volume <= 0.0:
-        patch = (f" within {1e6 * spec.radius:g} um of ({', '.join(f'{1e6 * c:g}' for c in spec.centre)}) um"
-                 if spec.centre is not None else "")
-        raise CaseError(f"{where}: no quadrature point of {spec.region!r} lies in the layer{patch} (a thickness of "
-                        f"{1e6 * spec.thickness:g} um below the element size, or a patch off the interface?)")
-    return Layer(spec.name, spec.region, axis, coordinate, lat_lo, lat_hi, mask.astype(float), volume)
+        in_layer &= np.linalg.norm(X - np.asarray(spec.centre), axis=1) <= spec.radius + tol
+    layers = []
+    for g in groups:
+        lat_lo, lat_hi = g.min(axis=0), g.max(axis=0)
+        mask = in_layer & np.all((X[:, lateral] >= lat_lo - tol) & (X[:, lateral] <= lat_hi + tol), axis=1)
+        volume = domain.comm.allreduce(float((w * mask).sum()), op=MPI.SUM)
+        if volume <= 0.0:
+            patch = (f" within {1e6 * spec.radius:g} um of ({', '.join(f'{1e6 * c:g}' for c in spec.centre)}) um"
+                     if spec.centre is not None else "")
+            raise CaseError(f"{where}: no quadrature point of {spec.region!r} lies in the layer{patch} (a "
+                            f"thickness of {1e6 * spec.thickness:g} um below the element size, or a patch off "
+                            "the interface?)")
+        centre = 0.5 * (lat_lo + lat_hi)
+        diameter = float(np.max(lat_hi - lat_lo))
+        layers.append(Layer(spec.name, spec.region, spec.interface, spec.thickness, axis, coordinate, lat_lo,
+                            lat_hi, mask.astype(float), volume,
+                            spec.crack_length if spec.crack_length is not None else diameter, centre,
+                            float(np.linalg.norm(centre - package_centre[lateral]))))
+    if spec.per_joint:
+        layers.sort(key=lambda layer: (round(layer.distance_from_centre, 12), *layer.centre))
+        for k, layer in enumerate(layers):
+            layer.name = f"{spec.name}_{k + 1}"
+    return layers
 
 
 @dataclass
