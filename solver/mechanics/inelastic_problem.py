@@ -26,7 +26,7 @@ from petsc4py import PETSc
 import dolfinx.fem as fem
 import dolfinx.fem.petsc as fem_petsc
 
-from solver.core.elastic_solver import ElasticSolver
+from solver.core.elastic_solver import ElasticSolver, TangentSolver
 from solver.core.errors import SolveError
 from solver.core.materials import Material
 from solver.mechanics.forms import strain, volume_weight
@@ -134,7 +134,10 @@ class InelasticProblem:
             )
         w.destroy()
         self.Q1 = Q1
-        self.solver = ElasticSolver(self.J, self.bcs, self.V, formulation, method, rtol, max_iterations, name)
+        # direct: CG preconditioned by a lagged LU (refactored only when it stops paying);
+        # iterative: CG + GAMG rebuilt per Newton iteration
+        self.solver = TangentSolver(self.J, self.bcs, name) if method == "direct" else \
+            ElasticSolver(self.J, self.bcs, self.V, formulation, method, rtol, max_iterations, name)
         self.b = fem_petsc.create_vector(self.V)
         self.du = fem.Function(self.V)
         self.method = method
