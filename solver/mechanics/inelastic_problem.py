@@ -245,7 +245,8 @@ class InelasticProblem:
                 raise SolveError(
                     f"Newton did not converge in {self.newton_max_it} iterations at t = {t1:.6g} s, "
                     f"T = {T1 - 273.15:.2f} degC (residual {norm / max(scale, 1e-300):.2e} of the force scale)",
-                    {"residual_history": [float(h) for h in rep.history], "time_s": t1})
+                    {"residual_history": [float(h) for h in rep.history], "time_s": t1,
+                     "material_s": rep.material_s})
         except LocalUpdateFailed as exc:
             self.rollback()
             raise SolveError(f"material update failed at t = {t1:.6g} s: {exc}", {"time_s": t1}) from None

@@ -96,7 +96,8 @@ class Layout:
 
 def _record_json(r: StepRecord) -> dict:
     return {"time": r.time, "temperature": r.temperature, "cycle": r.cycle, "warpage": r.warpage,
-            "curvature": r.curvature, "newton": r.newton, "linear": r.linear,
+            "curvature": r.curvature, "newton": r.newton, "linear": r.linear, "seconds": r.seconds,
+            "material_seconds": r.material_seconds,
             "volumes": {n: {"inelastic_strain": list(map(float, v["inelastic_strain"])),
                             "accumulated": v["accumulated"], "work": v["work"]} for n, v in r.volumes.items()},
             "probe": None if r.probe is None else {k: list(map(float, v)) for k, v in r.probe.items()}}
@@ -107,7 +108,7 @@ def _record(d: dict) -> StepRecord:
                      {n: {"inelastic_strain": np.array(v["inelastic_strain"]), "accumulated": v["accumulated"],
                           "work": v["work"]} for n, v in d["volumes"].items()},
                      None if d["probe"] is None else {k: np.array(v) for k, v in d["probe"].items()},
-                     d["newton"], d["linear"])
+                     d["newton"], d["linear"], d["seconds"], d["material_seconds"])
     return rec
 
 

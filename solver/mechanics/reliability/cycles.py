@@ -31,6 +31,8 @@ class StepRecord:
     probe: dict | None = None  # stress, strain, inelastic_strain (6 each)
     newton: int = 0
     linear: int = 0
+    seconds: float = 0.0  # wall time of the step (retries included)
+    material_seconds: float = 0.0  # of which the material updates
 
 
 def strain_range(eps: np.ndarray) -> float:

@@ -153,7 +153,8 @@ def _write_steps(staging, sim) -> None:
     for r in sim.records:
         row = {"time_s": r.time, "temperature_degC": r.temperature - 273.15, "cycle": float(r.cycle + 1),
                "warpage_um": 1e6 * r.warpage, "curvature_1_per_m": r.curvature,
-               "newton_iterations": float(r.newton)}
+               "newton_iterations": float(r.newton), "linear_iterations": float(r.linear),
+               "step_s": r.seconds, "material_update_s": r.material_seconds}
         for name, v in r.volumes.items():
             row[f"{name}_accumulated_inelastic_strain"] = v["accumulated"]
             row[f"{name}_work_J_per_m3"] = v["work"]

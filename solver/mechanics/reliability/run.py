@@ -181,6 +181,8 @@ class Simulation:
             t1 = stepper.next_step(t)
             T0, T1 = float(profile.temperature(t)), float(profile.temperature(t1))
             start = time.perf_counter()
+            if not hasattr(self, "_step_started"):
+                self._step_started, self._step_material = start, 0.0
             try:
                 rep = prob.solve_step(t, t1, T0, T1)
             except SolveError as exc:
@@ -191,13 +193,18 @@ class Simulation:
                     raise SolveError(f"the time step fell below stepping.min_step at t = {t:.6g} s "
                                      f"({T0 - 273.15:.2f} degC): {exc}", exc.diagnostics) from None
                 log.info("  step to t = %.6g s failed (%s); cut back", t1, str(exc).split(":")[0])
+                self._step_material += exc.diagnostics.get("material_s", 0.0)
                 continue
             prob.commit()
             stepper.converged(rep.iterations)
-            self.step_s += time.perf_counter() - start
-            self.material_s += rep.material_s
+            seconds = time.perf_counter() - self._step_started
+            material = self._step_material + rep.material_s
+            del self._step_started
+            self.step_s += seconds
+            self.material_s += material
             t = t1
             self._record(t, T1, rep)
+            self.records[-1].seconds, self.records[-1].material_seconds = seconds, material
             k = next((i for i, b in enumerate(span_ends) if abs(b - t) <= 1e-9 * max(b, 1.0)), None)
             if k is not None:
                 self._end_of_cycle(k)
