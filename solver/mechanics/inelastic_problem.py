@@ -213,11 +213,17 @@ class InelasticProblem:
             t = time.perf_counter()
             norm, scale = self._residual()
             rep.assemble_s += time.perf_counter() - t
-            for it in range(1, self.newton_max_it + 1):
+            for it in range(self.newton_max_it + 1):
                 tol = self.newton_rtol * max(scale, 1e-300)
                 rep.history.append(norm / max(scale, 1e-300))
-                if norm <= tol and it > 1 or norm == 0.0:
+                if norm <= tol or norm == 0.0:
                     break
+                if it == self.newton_max_it:
+                    raise SolveError(
+                        f"Newton did not converge in {self.newton_max_it} iterations at t = {t1:.6g} s, "
+                        f"T = {T1 - 273.15:.2f} degC (residual {norm / max(scale, 1e-300):.2e} of the force "
+                        "scale)", {"residual_history": [float(h) for h in rep.history], "time_s": t1,
+                                   "material_s": rep.material_s})
                 t = time.perf_counter()
                 self.solver.update_operator()
                 rep.assemble_s += time.perf_counter() - t
@@ -241,12 +247,6 @@ class InelasticProblem:
                     step *= 0.5
                     rep.line_search_cuts += 1
                 norm = new_norm
-            else:
-                raise SolveError(
-                    f"Newton did not converge in {self.newton_max_it} iterations at t = {t1:.6g} s, "
-                    f"T = {T1 - 273.15:.2f} degC (residual {norm / max(scale, 1e-300):.2e} of the force scale)",
-                    {"residual_history": [float(h) for h in rep.history], "time_s": t1,
-                     "material_s": rep.material_s})
         except LocalUpdateFailed as exc:
             self.rollback()
             raise SolveError(f"material update failed at t = {t1:.6g} s: {exc}", {"time_s": t1}) from None

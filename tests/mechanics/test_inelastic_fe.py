@@ -127,7 +127,7 @@ def test_prony_ramp_hold_box(ranks):
         pull.value = r * min(b, t1) * L
         rep = prob.solve_step(a, b, 293.15, 293.15)
         prob.commit()
-        assert rep.iterations == 1
+        assert rep.iterations <= 1  # linear: one iteration, none once the strain is held
         tm = min(b, t1)
         exact = K0 * r * tm + 4 / 3 * G0 * (0.2 * r * tm + sum(
             g * r * tau * np.exp(-(b - tm) / tau) * -np.expm1(-tm / tau) for g, tau in terms))
