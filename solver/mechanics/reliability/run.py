@@ -128,7 +128,8 @@ class Simulation:
             self.centre[0] = 0.0
         self.layers: list[Layer] = [layer for i, v in enumerate(case.averaging)
                                     for layer in averaging_layers(self.domain, self.problem, v, f"averaging[{i}]",
-                                                                  self.centre)]
+                                                                  self.centre,
+                                                                  case.model.formulation == "axisymmetric")]
         names = [layer.name for layer in self.layers]
         if len(set(names)) != len(names):
             raise CaseError("averaging: two volumes share a name (a per_joint volume's <name>_k among them?)")

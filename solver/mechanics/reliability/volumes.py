@@ -76,7 +76,8 @@ def patches(pts: np.ndarray, lateral: list[int]) -> list[np.ndarray]:
     return [P[labels == k] for k in range(n)]
 
 
-def averaging_layers(domain, problem, spec, where: str, package_centre: np.ndarray) -> list[Layer]:
+def averaging_layers(domain, problem, spec, where: str, package_centre: np.ndarray,
+                     axisymmetric: bool = False) -> list[Layer]:
     """The layer ``spec`` (an AveragingVolume) over the problem's quadrature points: one,
     or one per joint (``per_joint``), ordered from the package centre outward."""
     pts = interface_points(domain, spec.region, spec.interface)
@@ -113,6 +114,8 @@ def averaging_layers(domain, problem, spec, where: str, package_centre: np.ndarr
                             "the interface?)")
         centre = 0.5 * (lat_lo + lat_hi)
         diameter = float(np.max(lat_hi - lat_lo))
+        if axisymmetric and lateral == [0] and lat_lo[0] <= tol:  # a disk on the axis, not a strip
+            centre, diameter = np.zeros(1), 2.0 * float(lat_hi[0])
         layers.append(Layer(spec.name, spec.region, spec.interface, spec.thickness, axis, coordinate, lat_lo,
                             lat_hi, mask.astype(float), volume,
                             spec.crack_length if spec.crack_length is not None else diameter, centre,
