@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from mpi4py import MPI
 from petsc4py import PETSc
 
 import dolfinx.fem as fem
@@ -275,6 +276,8 @@ class TangentSolver:
             residual = true_residual(self.A, x, b)
             slow = self.ksp.getIterationNumber() > self.refactor_above or \
                 time.perf_counter() - t1 > self.factor_s
+            # every rank must take the same branch (a factorization is collective): clocks differ
+            slow = self.A.getComm().tompi4py().allreduce(slow, op=MPI.LOR)
             if residual <= 10 * self.rtol and not reason_name(self.ksp).startswith("DIVERGED"):
                 if slow:  # accepted, but the next solve gets fresh factors
                     self.stale = True

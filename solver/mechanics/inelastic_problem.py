@@ -159,8 +159,21 @@ class InelasticProblem:
 
     def update_materials(self, T0: float, T1: float, t0: float, t1: float) -> float:
         """Stress, tangent and trial state at every point for the current displacement.
-        Returns the seconds spent."""
+        Returns the seconds spent. Collective: a local update that fails on any rank raises
+        LocalUpdateFailed on every rank (a rank that went on alone would wait forever in
+        the next assembly)."""
         start = time.perf_counter()
+        problem = None
+        try:
+            self._update_points(T0, T1, t0, t1)
+        except LocalUpdateFailed as exc:
+            problem = str(exc)
+        problems = [m for m in self.domain.comm.allgather(problem) if m]
+        if problems:
+            raise LocalUpdateFailed(problems[0])
+        return time.perf_counter() - start
+
+    def _update_points(self, T0: float, T1: float, t0: float, t1: float) -> None:
         s_arr = self.stress.x.array.reshape(-1, 6)
         c_arr = self.tangent.x.array.reshape(-1, 36)
         for region, p in self.points.items():
@@ -182,7 +195,6 @@ class InelasticProblem:
             p["trial"] = upd.state
             p["trial_stress"] = upd.stress
             p["trial_strain"] = mech
-        return time.perf_counter() - start
 
     def _residual(self) -> tuple[float, float]:
         """Assemble the Newton residual into self.b; (its norm, the force scale)."""
