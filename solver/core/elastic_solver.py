@@ -210,8 +210,12 @@ class TangentSolver:
     ``refactor_above`` iterations, or stalled. The solve is accepted on the unpreconditioned
     residual of the current tangent."""
 
-    def __init__(self, a: fem.Form, bcs: list, name: str, rtol: float = 1e-10, refactor_above: int = 25):
-        self.a, self.bcs, self.name, self.rtol = a, bcs, name, rtol
+    def __init__(self, a: fem.Form, bcs: list, name: str, rtol: float = 1e-10, refactor_above: int = 25,
+                 accept: float = 1e-8):
+        # CG aims at rtol; a solve is accepted within 10 x ``accept`` on the true residual,
+        # the direct solver's own standard: a thin wafer's tangent (condition ~1e8) leaves
+        # ~1e-8 even after a fresh LU, and Newton's own iteration absorbs it
+        self.a, self.bcs, self.name, self.rtol, self.accept = a, bcs, name, rtol, accept
         self.refactor_above = refactor_above
         self.A: PETSc.Mat | None = None
         self.P: PETSc.Mat | None = None
@@ -278,7 +282,7 @@ class TangentSolver:
                 time.perf_counter() - t1 > self.factor_s
             # every rank must take the same branch (a factorization is collective): clocks differ
             slow = self.A.getComm().tompi4py().allreduce(slow, op=MPI.LOR)
-            if residual <= 10 * self.rtol and not reason_name(self.ksp).startswith("DIVERGED"):
+            if residual <= 10 * self.accept and not reason_name(self.ksp).startswith("DIVERGED"):
                 if slow:  # accepted, but the next solve gets fresh factors
                     self.stale = True
                 break
@@ -289,7 +293,7 @@ class TangentSolver:
                              residual_rel=float(residual), reason=reason_name(self.ksp),
                              assemble_s=self.assemble_s + t_rhs, setup_s=self.setup_s,
                              solve_s=time.perf_counter() - t1, options={"factorizations": str(self.factorizations)})
-        require_converged(self.name, report, self.rtol)
+        require_converged(self.name, report, self.accept)
         return report
 
     def destroy(self) -> None:

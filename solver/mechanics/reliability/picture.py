@@ -15,12 +15,14 @@ def warpage_picture(path, records, title: str) -> bool:
     if not np.isfinite(w).any():
         return False
     T = np.array([r.temperature for r in records]) - 273.15
+    k = np.array([r.curvature for r in records])
+    w = np.where(np.isfinite(k) & (k < 0), -w, w)  # signed: a dome (convex top) positive
     fig, ax = plt.subplots(figsize=(6, 4.2))
     ax.plot(T, 1e6 * w, "-", lw=1.2, color="tab:blue")
     ax.plot(T[0], 1e6 * w[0], "o", color="tab:green", label="start")
     ax.plot(T[-1], 1e6 * w[-1], "s", color="tab:red", label="end")
     ax.set_xlabel("temperature (degC)")
-    ax.set_ylabel("warpage (um)")
+    ax.set_ylabel("warpage (um), + dome / - bowl")
     ax.set_title(f"{title}: warpage against temperature")
     ax.grid(alpha=0.3)
     ax.legend()

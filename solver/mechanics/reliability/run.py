@@ -220,6 +220,14 @@ class Simulation:
                     break
         if not self.spans or not self.cycles:
             self._snapshot("end", t)
+        lo, hi = self.domain.extent()
+        thickness = hi[-1] - lo[-1]
+        w = max((r.warpage for r in self.records if math.isfinite(r.warpage)), default=0.0)
+        if w > 0.5 * thickness:
+            self.warnings.append(f"warpage {1e6 * w:.0f} um exceeds half the thickness ({1e6 * thickness:.0f} um): "
+                                 "small-deflection theory overestimates it there (inelastic models are solved "
+                                 "small-strain, without the large-deflection option of thermoelastic cases)")
+            log.warning("warning: %s", self.warnings[-1])
 
     def _record(self, t: float, T: float, rep: NewtonReport) -> None:
         prob = self.problem
