@@ -72,15 +72,21 @@ def cycle_results(records: list[StepRecord], spans: list[tuple[float, float]]) -
     return out
 
 
-def stabilised(cycles: list[dict], tolerance: float) -> bool:
-    """dW per cycle changed by less than ``tolerance`` (relative) in every volume from the
-    previous cycle to the last."""
+def stabilised(cycles: list[dict], tolerance: float, names: list[str] | None = None) -> bool:
+    """dW per cycle changed by less than ``tolerance`` (relative) from the previous cycle to
+    the last in every volume of ``names`` (None: every volume)."""
     if len(cycles) < 2 or not cycles[-1]["volumes"]:
         return False
-    for name, now in cycles[-1]["volumes"].items():
+    volumes = {n: v for n, v in cycles[-1]["volumes"].items() if names is None or n in names}
+    largest = max((abs(v["energy_density_J_per_m3"]) for v in volumes.values()), default=0.0)
+    if largest <= 0:
+        return False
+    for name, now in volumes.items():
         before = cycles[-2]["volumes"][name]["energy_density_J_per_m3"]
         w = now["energy_density_J_per_m3"]
-        if w <= 0 or abs(w - before) > tolerance * abs(w):
+        if abs(w) <= 1e-9 * largest and abs(before) <= 1e-9 * largest:
+            continue  # a volume that has shaken down to elastic cycling: stable
+        if abs(w - before) > tolerance * abs(w):
             return False
     return True
 

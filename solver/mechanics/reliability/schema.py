@@ -210,7 +210,8 @@ class Stepping(Strict):
     target_iterations: int = Field(4, ge=2, le=20, description="grow the step at or below this many Newton iterations")
     max_newton_iterations: int = Field(12, ge=3, le=50)
     stop_when_stable: bool = Field(True, description="stop at a stabilised cycle")
-    stable_change: float = Field(0.01, gt=0, lt=1, description="... when dW per cycle changes by less than this")
+    stable_change: float = Field(0.01, gt=0, lt=1, description="... when dW per cycle changes by less than this "
+                                 "in every averaging volume (every inelastic region without any)")
 
     @model_validator(mode="after")
     def _order(self):
