@@ -29,25 +29,39 @@ BAD = {
 }
 
 
-@pytest.mark.slow
+def case_file(tmp_path, cases, overrides):
+    """The die-attach case, or (for a profile instead of the cycle) a copy without its
+    [load.cycle] table; returns (path, remaining overrides)."""
+    if overrides[0] != "load.cycle=false":
+        return cases / CASE, overrides
+    text = (cases / CASE).read_text()
+    case = tmp_path / "case.toml"
+    case.write_text(text[: text.index("[load.cycle]")] + text[text.index("[stepping]"):])
+    return case, overrides[1:]
+
+
 @pytest.mark.parametrize("what", BAD)
-def test_bad_reliability_input_is_one_line_exit_2(what, cases, tmp_path, sprout):
-    """Requirement (issue 16, bad input): exit 2, one line that names the field, no
-    traceback, no output folder."""
-    overrides, words = BAD[what]
-    if overrides[0] == "load.cycle=false":  # a profile instead of the cycle: drop the cycle table
-        text = (cases / CASE).read_text()
-        start = text.index("[load.cycle]")
-        end = text.index("[stepping]")
-        case = tmp_path / "case.toml"
-        case.write_text(text[:start] + text[end:])
-        overrides = overrides[1:]
-    else:
-        case = cases / CASE
+def test_bad_reliability_input_names_the_field(what, cases, tmp_path):
+    """Requirement (issue 16, bad input): the case is refused at validation, before any
+    mesh or file, with one line that names the field and the constraint."""
+    from solver.core.case import CaseError
+    from solver.workflow.registry import load_case
+
+    case, overrides = case_file(tmp_path, cases, BAD[what][0])
+    with pytest.raises(CaseError) as err:
+        load_case(case, overrides)
+    message = str(err.value)
+    assert "\n" not in message and BAD[what][1] in message, message
+
+
+@pytest.mark.parametrize("what", ["missing Anand constant", "zero-length segment", "plane stress"])
+def test_bad_reliability_input_exits_2_and_writes_nothing(what, cases, tmp_path, sprout):
+    """The same through `sprout run`: exit 2, one line, no traceback, no output folder."""
+    case, overrides = case_file(tmp_path, cases, BAD[what][0])
     out = tmp_path / "out"
     r = sprout("run", case, "-o", out, *[a for o in overrides for a in ("--set", o)])
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     lines = [line for line in r.stderr.splitlines() if line.startswith("sprout: invalid input")]
-    assert len(lines) == 1 and words in lines[0], r.stderr
+    assert len(lines) == 1 and BAD[what][1] in lines[0], r.stderr
     assert not out.exists()
