@@ -54,6 +54,17 @@ def rigid_body_modes(V: fem.FunctionSpace, formulation: str) -> PETSc.NullSpace:
     return PETSc.NullSpace().create(vectors=vecs)
 
 
+def assemble_operator(A: PETSc.Mat | None, a: fem.Form, bcs: list) -> PETSc.Mat:
+    """``a`` assembled with its Dirichlet rows into ``A`` (created on the first call)."""
+    if A is None:
+        A = fem_petsc.assemble_matrix(a, bcs=bcs)
+    else:
+        A.zeroEntries()
+        fem_petsc.assemble_matrix(A, a, bcs=bcs)
+    A.assemble()
+    return A
+
+
 class ElasticSolver:
     """Repeated solves with one operator: the matrix is assembled (and the preconditioner
     set up) only when the stiffness changed, every load step assembles only its
@@ -87,12 +98,7 @@ class ElasticSolver:
     def update_operator(self) -> None:
         t0 = time.perf_counter()
         self.assemblies += 1
-        if self.A is None:
-            self.A = fem_petsc.assemble_matrix(self.a, bcs=self.bcs)
-        else:
-            self.A.zeroEntries()
-            fem_petsc.assemble_matrix(self.A, self.a, bcs=self.bcs)
-        self.A.assemble()
+        self.A = assemble_operator(self.A, self.a, self.bcs)
         if self.nullspace is not None:
             self.A.setNearNullSpace(self.nullspace)
         self.A.setOption(PETSc.Mat.Option.SPD, True)
@@ -228,12 +234,7 @@ class TangentSolver:
 
     def update_operator(self) -> None:
         t0 = time.perf_counter()
-        if self.A is None:
-            self.A = fem_petsc.assemble_matrix(self.a, bcs=self.bcs)
-        else:
-            self.A.zeroEntries()
-            fem_petsc.assemble_matrix(self.A, self.a, bcs=self.bcs)
-        self.A.assemble()
+        self.A = assemble_operator(self.A, self.a, self.bcs)
         self.assemble_s += time.perf_counter() - t0
         if self.ksp is None:
             opts = PETSc.Options()

@@ -131,16 +131,10 @@ class Validation(Strict):
                        "sphere_in_shell"]
 
 
-class ThermoelasticCase(CaseBase):
-    kind: Literal["thermoelastic"]
-    model: ElasticModel
-    regions: dict[str, str] = Field(description="region name -> material name")
-    materials: dict[str, MaterialSpec] = Field(default_factory=dict)
-    load: ThermalLoad
-    supports: Supports = Supports()
-    solver: LinearSolverSettings = LinearSolverSettings()
-    output: OutputSettings = OutputSettings()
-    validation: Validation | None = None
+class SolidCase(CaseBase):
+    """What the thermo-elastic and reliability cases share: a model whose formulation fixes
+    the geometry's dimension, regions made of materials, and the record of those materials
+    in the resolved case."""
 
     @model_validator(mode="after")
     def _dimension_matches(self):
@@ -161,6 +155,17 @@ class ThermoelasticCase(CaseBase):
     def resolved_extra(self) -> dict:
         return materials_by_region(self)
 
+
+class ThermoelasticCase(SolidCase):
+    kind: Literal["thermoelastic"]
+    model: ElasticModel
+    regions: dict[str, str] = Field(description="region name -> material name")
+    materials: dict[str, MaterialSpec] = Field(default_factory=dict)
+    load: ThermalLoad
+    supports: Supports = Supports()
+    solver: LinearSolverSettings = LinearSolverSettings()
+    output: OutputSettings = OutputSettings()
+    validation: Validation | None = None
 
 
 def check_benchmark_applies(case) -> str | None:

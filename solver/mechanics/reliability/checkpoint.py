@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from mpi4py import MPI
 
 from solver.core.case import CaseError
 from solver.mechanics.reliability.cycles import StepRecord

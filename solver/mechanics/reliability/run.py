@@ -10,7 +10,6 @@ steps land on every corner of the history."""
 from __future__ import annotations
 
 import math
-import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,7 +231,6 @@ class Simulation:
             log.warning("warning: %s", self.warnings[-1])
 
     def _record(self, t: float, T: float, rep: NewtonReport) -> None:
-        prob = self.problem
         rec = cyc.StepRecord(time=t, temperature=T, cycle=self.profile.in_cycle(t) if t > 0 else -1,
                              warpage=math.nan, curvature=math.nan, newton=rep.iterations,
                              linear=rep.linear_iterations)

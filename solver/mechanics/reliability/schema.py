@@ -18,8 +18,8 @@ from meshes.units import (
     TemperatureDifference,
     Time,
 )
-from solver.core.case import CaseBase, CaseError, LinearSolverSettings, Strict, check_geometry
-from solver.mechanics.schema import MaterialSpec, Supports, check_materials_and_supports
+from solver.core.case import CaseError, LinearSolverSettings, Strict, check_geometry
+from solver.mechanics.schema import MaterialSpec, SolidCase, Supports, check_materials_and_supports
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 
@@ -298,7 +298,7 @@ class ReliabilityModel(Strict):
     degree: Literal[1, 2] = 2
 
 
-class ReliabilityCase(CaseBase):
+class ReliabilityCase(SolidCase):
     kind: Literal["reliability"]
     model: ReliabilityModel
     regions: dict[str, str] = Field(description="region name -> material name")
@@ -312,25 +312,6 @@ class ReliabilityCase(CaseBase):
     fatigue: FatigueSpec = FatigueSpec()
     solver: LinearSolverSettings = LinearSolverSettings()
     output: ReliabilityOutput = ReliabilityOutput()
-
-    @model_validator(mode="after")
-    def _dimension_matches(self):
-        want = 3 if self.model.formulation == "3d" else 2
-        if self.geometry.dimension != want:
-            raise ValueError(f"model.formulation = {self.model.formulation!r} needs a {want}D geometry, "
-                             f"but geometry.dimension = {self.geometry.dimension}")
-        return self
-
-    @property
-    def mesh_order(self) -> int:
-        if self.mesh.order is not None:
-            return self.mesh.order
-        return self.model.degree if self.geometry.curved else 1
-
-    def resolved_extra(self) -> dict:
-        from solver.mechanics.schema import materials_by_region
-
-        return materials_by_region(self)
 
 
 def check_reliability(case: ReliabilityCase) -> None:
