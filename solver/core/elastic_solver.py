@@ -157,8 +157,13 @@ class ElasticSolver:
         b.destroy()
         return report
 
-    def solve_rhs(self, b: PETSc.Vec, x: PETSc.Vec, t_rhs: float = 0.0) -> SolveReport:
-        """Solve with an assembled right-hand side (a Newton residual); ``b`` is kept."""
+    def solve_rhs(self, b: PETSc.Vec, x: PETSc.Vec, t_rhs: float = 0.0, forcing: float = 0.0) -> SolveReport:
+        """Solve with an assembled right-hand side (a Newton residual); ``b`` is kept.
+        ``forcing``: an inexact Newton's relative tolerance for this solve, if looser than
+        ``rtol`` (iterative method only)."""
+        target = max(self.rtol, forcing) if self.method == "iterative" else 1e-8
+        if self.method == "iterative":
+            self.ksp.setTolerances(rtol=target)
         t1 = time.perf_counter()
         try:
             self.ksp.solve(b, x)
@@ -177,7 +182,7 @@ class ElasticSolver:
             options={k: str(v) for k, v in self.options.items()},
         )
         report.options["operator_assemblies"] = str(self.assemblies)
-        require_converged(self.name, report, self.rtol if self.method == "iterative" else 1e-8)
+        require_converged(self.name, report, target)
         return report
 
     def destroy(self) -> None:
@@ -268,9 +273,13 @@ class TangentSolver:
         self.factor_s = time.perf_counter() - t0
         self.setup_s += self.factor_s
 
-    def solve_rhs(self, b: PETSc.Vec, x: PETSc.Vec, t_rhs: float = 0.0) -> SolveReport:
+    def solve_rhs(self, b: PETSc.Vec, x: PETSc.Vec, t_rhs: float = 0.0, forcing: float = 0.0) -> SolveReport:
+        """``forcing``: an inexact Newton's relative tolerance for this solve (the solve is
+        accepted within 10x of it or of ``accept``, whichever is larger); 0: ``rtol``."""
         t1 = time.perf_counter()
         iterations = 0
+        target = max(self.accept, forcing)
+        self.ksp.setTolerances(rtol=max(self.rtol, 0.1 * forcing))
         for attempt in range(2):
             try:
                 self.ksp.solve(b, x)
@@ -283,7 +292,7 @@ class TangentSolver:
                 time.perf_counter() - t1 > self.factor_s
             # every rank must take the same branch (a factorization is collective): clocks differ
             slow = self.A.getComm().tompi4py().allreduce(slow, op=MPI.LOR)
-            if residual <= 10 * self.accept and not reason_name(self.ksp).startswith("DIVERGED"):
+            if residual <= 10 * target and not reason_name(self.ksp).startswith("DIVERGED"):
                 if slow:  # accepted, but the next solve gets fresh factors
                     self.stale = True
                 break
@@ -294,7 +303,7 @@ class TangentSolver:
                              residual_rel=float(residual), reason=reason_name(self.ksp),
                              assemble_s=self.assemble_s + t_rhs, setup_s=self.setup_s,
                              solve_s=time.perf_counter() - t1, options={"factorizations": str(self.factorizations)})
-        require_converged(self.name, report, self.accept)
+        require_converged(self.name, report, target)
         return report
 
     def destroy(self) -> None:

@@ -46,7 +46,7 @@ def process_b(tmp_path_factory, run_cli):
 def test_process_a_runs_every_step_and_summarises_each(process_a, read_summary):
     out, data = process_a
     names = ["bumps_and_resin", "seed_film", "wiring_thickening", "resist_and_balls", "wafer_cooldown", "dicing",
-             "package_stress"]
+             "package_stress", "joint_cycling"]
     assert data["kind"] == "flow" and data["status"] == "ok"
     assert [s["step"] for s in data["steps"]] == names
     for k, step in enumerate(data["steps"]):
@@ -62,6 +62,8 @@ def test_process_a_runs_every_step_and_summarises_each(process_a, read_summary):
     assert 400 < key["wafer_cooldown"]["key_results"]["warpage_um"] < 552
     assert key["package_stress"]["key_results"]["cold_max_von_mises_MPa"] > \
         key["package_stress"]["key_results"]["room_max_von_mises_MPa"]
+    life = key["joint_cycling"]["key_results"]["worst_life_darveaux_cycles"]
+    assert math.isfinite(life) and life > 0
 
 
 @pytest.mark.slow
@@ -75,11 +77,13 @@ def test_process_a_hands_the_plated_thickness_to_the_stress_models(process_a):
     assert cell["plating_time_s"] == pytest.approx(seed["plating_time_min"] * 60)
     centre = cell["thickness_mean_um"] * seed["centre_thickness_um"] / seed["mean_thickness_um"]
     assert 9.0 < centre < cell["thickness_mean_um"]  # it embeds the 9 um tips; the centre plates least
-    for name in ("resist_and_balls", "dicing", "package_stress"):
+    for name in ("resist_and_balls", "dicing", "package_stress", "joint_cycling"):
         wiring = resolved_geometry(out, data, name)["arrangements"][0]["wiring"]["thickness"]
         assert wiring * 1e6 == pytest.approx(centre, rel=1e-9), name  # 10 significant digits handed over
     resin = resolved_geometry(out, data, "wafer_cooldown")["layers"][1]["thickness"]
     assert resin == pytest.approx(50e-6)
+    joint = resolved_geometry(out, data, "joint_cycling")["arrangements"][0]["resin_thickness"]
+    assert joint == pytest.approx(50e-6, rel=1e-9)
 
 
 @pytest.mark.slow
@@ -94,7 +98,7 @@ def test_a_wiring_too_thin_for_the_bump_tips_stops_process_a(tmp_path, run_cli):
     status = {s["step"]: s["status"] for s in data["steps"]}
     assert status == {"bumps_and_resin": "ok", "seed_film": "ok", "wiring_thickening": "ok",
                       "resist_and_balls": "invalid", "wafer_cooldown": "not_run", "dicing": "not_run",
-                      "package_stress": "not_run"}
+                      "package_stress": "not_run", "joint_cycling": "not_run"}
     assert not (out / "04_resist_and_balls").exists() and (out / "03_wiring_thickening" / "summary.json").exists()
 
 

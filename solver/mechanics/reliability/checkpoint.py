@@ -41,6 +41,7 @@ class Layout:
         self.cell_keys = {r: np.asarray(orig)[p["cells"]] for r, p in problem.points.items()}
         self.X = X
         self.nq = problem.nq
+        self.snapshots: dict[int, dict] = {}  # snapshot number -> its gathered arrays (rank 0)
 
     # -- displacement-like arrays (owned dofs x bs) -------------------------------------------------
     def gather_dofs(self, values: np.ndarray) -> np.ndarray | None:
@@ -127,20 +128,18 @@ def save(path: Path, sim, layout: Layout, t: float, stepper) -> None:
             _, w = layout.gather_points(region, start)
             if layout.comm.rank == 0:
                 arrays[f"work_start_{region}"] = w
+    for region in sim.case.load.solidify:
+        keys, formed = layout.gather_points(region, prob.points[region].get(
+            "formed_strain", np.zeros((len(layout.cell_keys[region]) * layout.nq, 6))))
+        if layout.comm.rank == 0:
+            arrays[f"formed_keys_{region}"], arrays[f"formed_{region}"] = keys, formed
     snaps = []
     for i, (label, ts, u_arr, fields) in enumerate(sim.snapshots):
-        su = layout.gather_dofs(u_arr)
-        cells = {}
-        for name, values in fields.items():
-            for region, p in prob.points.items():
-                kv = layout.gather_cell(region, values[p["cells"]])
-                if layout.comm.rank == 0:
-                    cells.setdefault(name, []).append(kv)
+        if i not in layout.snapshots:  # a snapshot never changes: gathered once, written every time
+            layout.snapshots[i] = _gather_snapshot(layout, prob, u_arr, fields)
         if layout.comm.rank == 0:
-            arrays[f"snap_u_{i}"] = su
-            for name, kvs in cells.items():
-                arrays[f"snap_{name}_{i}"] = np.concatenate([v for _, v in kvs])
-                arrays[f"snap_{name}_{i}_keys"] = np.concatenate([k for k, _ in kvs])
+            arrays.update({f"snap_{k}_{i}" if not k.endswith("_keys") else f"snap_{k[:-5]}_{i}_keys": v
+                           for k, v in layout.snapshots[i].items()})
         snaps.append([label, ts])
     if layout.comm.rank != 0:
         return
@@ -157,6 +156,18 @@ def save(path: Path, sim, layout: Layout, t: float, stepper) -> None:
     with open(tmp, "wb") as f:
         np.savez(f, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
     os.replace(tmp, path)
+
+
+def _gather_snapshot(layout: Layout, prob, u_arr: np.ndarray, fields: dict) -> dict:
+    """A cycle-end snapshot in the checkpoint's order (on rank 0; empty elsewhere):
+    ``u`` and, per field, its values and ``<field>_keys``."""
+    out = {"u": layout.gather_dofs(u_arr)}
+    for name, values in fields.items():
+        kvs = [layout.gather_cell(region, values[p["cells"]]) for region, p in prob.points.items()]
+        if layout.comm.rank == 0:
+            out[name] = np.concatenate([v for _, v in kvs])
+            out[f"{name}_keys"] = np.concatenate([k for k, _ in kvs])
+    return out if layout.comm.rank == 0 else {}
 
 
 def load(path: Path, digest: str, comm) -> tuple[dict | None, dict | None]:
@@ -194,6 +205,10 @@ def restore(sim, layout: Layout, meta: dict, arrays: dict | None):
         keys, state = comm.bcast((arrays[f"keys_{region}"], arrays[f"state_{region}"]) if comm.rank == 0
                                  else None, root=0)
         prob.points[region]["state"] = layout.scatter_points(region, keys, state)
+    for region in sim.case.load.solidify:
+        keys, formed = comm.bcast((arrays[f"formed_keys_{region}"], arrays[f"formed_{region}"])
+                                  if comm.rank == 0 else None, root=0)
+        prob.points[region]["formed_strain"] = layout.scatter_points(region, keys, formed)
     starts = {}
     for region in sim.inelastic_regions:
         w = comm.bcast(arrays.get(f"work_start_{region}") if comm.rank == 0 else None, root=0)

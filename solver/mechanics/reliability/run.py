@@ -168,7 +168,7 @@ class Simulation:
             log.info("resumed at t = %.6g s (%d steps, %d cycles done)", t, len(self.records) - 1, len(self.cycles))
         else:
             T_start = float(profile.temperature(0.0))
-            rep = prob.solve_step(0.0, 0.0, T_start, T_start)  # instantaneous equilibrium at the start
+            rep = prob.start(T_start, case.load.solidify)  # the instantaneous equilibrium
             prob.commit()
             self._record(0.0, T_start, rep)
             t = 0.0

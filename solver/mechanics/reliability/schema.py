@@ -194,6 +194,11 @@ class ReliabilityLoad(Strict):
     stress_free_temperature: Temperature = Field(gt=0, description="of materials that set none")
     cycle: CycleSpec | None = None
     profile: ProfileSpec | None = None
+    solidify: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="regions that form at the history's first temperature on the already deformed rest (solder "
+                    "solidifying on the package): stress-free in the shape the rest gives them there, not in the "
+                    "mesh's shape (their stress_free_temperature is then not used)")
 
     @model_validator(mode="after")
     def _one(self):
@@ -336,6 +341,12 @@ def check_reliability(case: ReliabilityCase) -> None:
             if mat is not None and mat.E_table is not None:
                 raise CaseError(f"inelastic.{region}: a viscoelastic region takes its moduli from the Prony "
                                 f"series; remove materials.{case.regions[region]}.E_table")
+    for i, region in enumerate(case.load.solidify):
+        if region not in regions:
+            raise CaseError(f"load.solidify[{i}]: the geometry has no region {region!r} "
+                            f"(it has: {', '.join(regions)})")
+    if len(set(case.load.solidify)) != len(case.load.solidify):
+        raise CaseError("load.solidify: a region is named twice")
     names = set()
     for i, vol in enumerate(case.averaging):
         for field in ("region", "interface"):
