@@ -20,20 +20,23 @@ def mesh(h_um: int, n: int) -> list[str]:
 def test_layer_average_settles_while_the_peak_grows(cases, tmp_path, run_case):
     """One -40/125 degC cycle of the die attach (Anand SnAg, 1 mm half-width) on three
     meshes, h = 100, 50, 25 um (2, 4, 8 elements through each layer; the 15 um layer at
-    the die is 1, 2, 4 elements thick). The layer's dW per cycle: 354.4, 352.2, 352.0
-    kJ/m^3: the second change is 12 x smaller than the first and 5e-4 of the value
-    (asserted: 3 x smaller, below 2e-3). The peak over the attach at one quadrature point:
-    1.59, 2.28, 3.30 MJ/m^3, +44 % per halving (asserted: > 25 %): singular at the
-    bi-material edge, it is shown, never used."""
+    the die is 1, 2, 4 elements thick), all with the same fixed 60 s steps so that only the
+    mesh changes (adaptive steps differ from mesh to mesh by more than the mesh error). The
+    layer's dW per cycle: 356.42, 354.19, 352.69 kJ/m^3: changes of 2.23 and 1.51 kJ/m^3,
+    shrinking by 1.5x per halving (the layer ends at the singular edge, so slower than
+    h^2) and 4e-3 of the value (asserted: shrinking by at least 1.3x, each below 1 %). The
+    peak over the attach at one quadrature point: 1.57, 2.25, 3.24 MJ/m^3, +44 % per
+    halving (asserted: > 25 %): singular at the bi-material edge, it is shown, never used."""
     avg, peak = [], []
     for k, (h, n) in enumerate(((100, 2), (50, 4), (25, 8))):
-        d = run_case(cases / CASE, tmp_path / f"h{h}", *BASE, *mesh(h, n), 'stepping.max_temperature_step="20 K"',
-                     'stepping.max_step="300 s"')
+        d = run_case(cases / CASE, tmp_path / f"h{h}", *BASE, *mesh(h, n), 'stepping.max_temperature_step="100 K"',
+                     'stepping.max_step="60 s"', 'stepping.initial_step="60 s"')
         v = d["cycles"][-1]["volumes"]
         avg.append(v["attach_top"]["energy_density_J_per_m3"])
         peak.append(v["region_attach"]["peak_energy_density_J_per_m3"])
-    assert abs(avg[2] - avg[1]) < abs(avg[1] - avg[0]) / 3
-    assert abs(avg[2] - avg[1]) < 2e-3 * avg[2]
+    first, second = abs(avg[1] - avg[0]), abs(avg[2] - avg[1])
+    assert second * 1.3 < first
+    assert first < 1e-2 * avg[1] and second < 1e-2 * avg[2]
     assert peak[1] > 1.25 * peak[0] and peak[2] > 1.25 * peak[1]
 
 
