@@ -136,10 +136,8 @@ def save(path: Path, sim, layout: Layout, t: float, stepper) -> None:
     snaps = []
     for i, (label, ts, u_arr, fields) in enumerate(sim.snapshots):
         if i not in layout.snapshots:  # a snapshot never changes: gathered once, written every time
-            layout.snapshots[i] = _gather_snapshot(layout, prob, u_arr, fields)
-        if layout.comm.rank == 0:
-            arrays.update({f"snap_{k}_{i}" if not k.endswith("_keys") else f"snap_{k[:-5]}_{i}_keys": v
-                           for k, v in layout.snapshots[i].items()})
+            layout.snapshots[i] = _gather_snapshot(layout, prob, i, u_arr, fields)
+        arrays.update(layout.snapshots[i])
         snaps.append([label, ts])
     if layout.comm.rank != 0:
         return
@@ -158,15 +156,15 @@ def save(path: Path, sim, layout: Layout, t: float, stepper) -> None:
     os.replace(tmp, path)
 
 
-def _gather_snapshot(layout: Layout, prob, u_arr: np.ndarray, fields: dict) -> dict:
-    """A cycle-end snapshot in the checkpoint's order (on rank 0; empty elsewhere):
-    ``u`` and, per field, its values and ``<field>_keys``."""
-    out = {"u": layout.gather_dofs(u_arr)}
+def _gather_snapshot(layout: Layout, prob, i: int, u_arr: np.ndarray, fields: dict) -> dict:
+    """Cycle-end snapshot ``i`` as the checkpoint's arrays, in its order (on rank 0;
+    empty elsewhere): ``snap_u_<i>`` and, per field, ``snap_<field>_<i>`` and its ``_keys``."""
+    out = {f"snap_u_{i}": layout.gather_dofs(u_arr)}
     for name, values in fields.items():
         kvs = [layout.gather_cell(region, values[p["cells"]]) for region, p in prob.points.items()]
         if layout.comm.rank == 0:
-            out[name] = np.concatenate([v for _, v in kvs])
-            out[f"{name}_keys"] = np.concatenate([k for k, _ in kvs])
+            out[f"snap_{name}_{i}"] = np.concatenate([v for _, v in kvs])
+            out[f"snap_{name}_{i}_keys"] = np.concatenate([k for k, _ in kvs])
     return out if layout.comm.rank == 0 else {}
 
 
