@@ -150,6 +150,12 @@ class InelasticProblem:
                 trial=None,
             )
         w.destroy()
+        # one strain evaluation per update over every region's cells (per-call overhead is
+        # most of its cost at a few thousand points), cut into the regions' rows
+        self.all_cells = np.concatenate([p["cells"] for p in self.points.values()]) if self.points else \
+            np.zeros(0, np.int32)
+        offsets = np.cumsum([0] + [len(p["cells"]) * self.nq for p in self.points.values()])
+        self.rows = {region: slice(a, b) for region, a, b in zip(self.points, offsets[:-1], offsets[1:])}
         self.Q1 = Q1
         # direct: CG preconditioned by a lagged LU (refactored only when it stops paying);
         # iterative: CG + GAMG rebuilt per Newton iteration
@@ -161,12 +167,12 @@ class InelasticProblem:
         self.softened: dict[str, float] = {}  # region -> stiffness factor (while it forms)
 
     # -- material update ------------------------------------------------------------------
-    def point_strain(self, region: str) -> np.ndarray:
-        """(npoints, 6) total strain at the region's quadrature points."""
-        p = self.points[region]
-        if len(p["cells"]) == 0:
-            return np.zeros((0, 6))
-        return self.strain_expr.eval(self.domain.mesh, p["cells"]).reshape(-1, 6)
+    def point_strains(self) -> dict[str, np.ndarray]:
+        """Region -> (npoints, 6) total strain at its quadrature points."""
+        if len(self.all_cells) == 0:
+            return {region: np.zeros((0, 6)) for region in self.points}
+        eps = self.strain_expr.eval(self.domain.mesh, self.all_cells).reshape(-1, 6)
+        return {region: eps[rows] for region, rows in self.rows.items()}
 
     def thermal_strain(self, region: str, T: float, t: float) -> float:
         law = self.laws[region]
@@ -194,11 +200,12 @@ class InelasticProblem:
     def _update_points(self, T0: float, T1: float, t0: float, t1: float) -> None:
         s_arr = self.stress.x.array.reshape(-1, 6)
         c_arr = self.tangent.x.array.reshape(-1, 36)
+        strains = self.point_strains()
         for region, p in self.points.items():
             if len(p["cells"]) == 0:
                 continue
             law = self.laws[region]
-            mech = self.point_strain(region) - self.thermal_strain(region, T1, t1) * ONE
+            mech = strains[region] - self.thermal_strain(region, T1, t1) * ONE
             if "formed_strain" in p:
                 mech -= p["formed_strain"]
             # the last iterate's increments (or the last step's) start the local solves
@@ -210,9 +217,10 @@ class InelasticProblem:
                 guess = None
             upd = law.model.update(mech, p["state"], T0, T1, t1 - t0, law.material.E_at(T1), law.material.nu,
                                    guess)
-            soft = self.softened.get(region, 1.0)
-            s_arr[p["stress_dofs"]] = soft * upd.stress
-            c_arr[p["tangent_dofs"]] = soft * upd.tangent.reshape(-1, 36)
+            soft = self.softened.get(region)
+            s_arr[p["stress_dofs"]] = upd.stress if soft is None else soft * upd.stress
+            c_arr[p["tangent_dofs"]] = upd.tangent.reshape(-1, 36) if soft is None else \
+                soft * upd.tangent.reshape(-1, 36)
             p["trial"] = upd.state
             p["trial_stress"] = upd.stress
             p["trial_strain"] = mech

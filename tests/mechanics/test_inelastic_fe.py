@@ -62,13 +62,15 @@ def problem(domain, model, E, nu, fixed: dict, cte=0.0, load_of=None):
 
 
 def homogeneous_stress(prob) -> np.ndarray:
-    """The stress of the committed step, checked homogeneous (one value on every rank)."""
+    """The stress of the committed step, checked homogeneous (one value on every rank) to
+    1e-8 of its largest component: Newton stops at 1e-9 of the element forces, so the
+    iterate's non-uniformity is of that order and rounding moves it by as much."""
     s = prob.points["box"]["trial_stress"]
     local = (s.min(axis=0), s.max(axis=0)) if len(s) else (np.full(6, np.inf), np.full(6, -np.inf))
     parts = prob.domain.comm.allgather(local)
     lo = np.min([p[0] for p in parts], axis=0)
     hi = np.max([p[1] for p in parts], axis=0)
-    assert np.all(hi - lo <= 1e-9 * max(np.abs(hi).max(), 1.0))
+    assert np.all(hi - lo <= 1e-8 * max(np.abs(hi).max(), 1.0))
     return hi
 
 
