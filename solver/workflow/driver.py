@@ -26,6 +26,7 @@ from solver.core.case import CaseError, resolved_case
 from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
 from solver.core.log import get_logger
+from solver.core.outdir import check_out, claimed
 from solver.core.output import Staging, atomic_write_json, atomic_write_text, summary
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, kind_of, load_case
@@ -48,17 +49,23 @@ def execute_run(path, out, overrides, comm: MPI.Comm, log=None, restart: bool = 
     t0 = time.perf_counter()
     case = case if case is not None else load_case(path, overrides)
     record = kind_of(case)
-    out = Path(out) if out else Path("results") / case.name
-    if out.exists() and not out.is_dir():
-        raise CaseError(f"-o {out}: exists and is not a directory")
+    out = Path("results") / case.name if out is None else out  # checked by claimed(), collectively
     if restart and not record.restart:
         able = " and ".join(f"{k.name} cases" for k in KINDS.values() if k.restart)
         raise CaseError(f"--restart: {case.kind} cases run in one go and keep no checkpoint ({able} do)")
     record.check_inputs(case, str(path))
     resolved = resolved_case(case)
-    ctx = RunContext(out=out, comm=comm, log=log, t0=t0, source=str(path), resolved=resolved, restart=restart,
-                     run_step=execute_run)
-    log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, comm.size, "" if comm.size == 1 else "s", out)
+    with claimed(out, comm, log=log) as out:
+        ctx = RunContext(out=out, comm=comm, log=log, t0=t0, source=str(path), resolved=resolved,
+                         restart=restart, run_step=execute_run)
+        return _run_claimed(case, record, ctx)
+
+
+def _run_claimed(case, record, ctx: RunContext) -> dict:
+    """The kind's run into an OUT this process holds; what a failure leaves there."""
+    log, out = ctx.log, ctx.out
+    size = ctx.comm.size
+    log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, size, "" if size == 1 else "s", out)
     try:
         data = record.entry()(case, ctx)
     except (SolveError, MeshingError) as exc:
@@ -136,9 +143,10 @@ def build_mesh(path, out, overrides, export: list[str], comm: MPI.Comm) -> dict 
     case = load_case(path, overrides)
     if not kind_of(case).mesh:
         raise CaseError(f"{path}: a {case.kind} has no mesh of its own; mesh the case files of its steps")
-    out = Path(out) if out else Path("results") / f"{case.name}-mesh"
+    out = check_out(Path("results") / f"{case.name}-mesh" if out is None else out)
     if comm.rank != 0:
         return None
-    info = write_mesh_files(case, out, export)
+    with claimed(out) as out:
+        info = write_mesh_files(case, out, export)
     info["name"], info["out"] = case.name, str(out)
     return info

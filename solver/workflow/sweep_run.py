@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from solver.core.case import CaseError
+from solver.core.outdir import claimed
 from solver.workflow.executors import run_local, run_one, run_slurm
 from solver.workflow.registry import kind_of, load_case
 from solver.workflow.sweep import (
@@ -29,7 +30,11 @@ def run_sweep(args, log) -> int:
     spec, base = load_sweep(args.sweep)
     cases = expand(spec)
     check_cases(base, spec, cases)
-    out = Path(args.out)
+    with claimed(args.out, log=log) as out:
+        return _run_sweep_claimed(args, log, spec, base, cases, out)
+
+
+def _run_sweep_claimed(args, log, spec, base, cases, out: Path) -> int:
     data = manifest(spec, base, cases, args.ranks)
     if (out / "manifest.json").exists():
         old = read_manifest(out)
