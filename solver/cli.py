@@ -4,19 +4,22 @@ run driver (``solver.workflow.driver``) does the work. Identical under ``mpirun 
 Exit codes: 0 success; 2 invalid input (one line naming the field and the rule, no
 traceback, no output directory); 1 a solve or mesh that failed (the solver's diagnostics,
 and OUT/summary.json with status "failed"); 3 an internal error (a bug: the traceback is in
-OUT/error.log, OUT/summary.json says status "error"); 130 interrupted."""
+OUT/error.log, OUT/summary.json says status "error"); 143 and 130 interrupted by SIGTERM
+and SIGINT (OUT/summary.json says status "interrupted"; a checkpoint is kept for --restart)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 
 from mpi4py import MPI
 
 from solver.core.case import CaseError
+from solver.core import interrupt
 from solver.core.errors import MeshingError, SolveError
 from solver.core.log import get_logger
 from solver.core.version import __version__
@@ -84,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     comm = MPI.COMM_WORLD
+    interrupt.install(comm)
     args = build_parser().parse_args(argv)
     log = get_logger(comm, verbose=getattr(args, "verbose", False))
     if args.command is None:
@@ -145,8 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         if comm.size > 1:
             comm.Abort(EXIT_INTERNAL)  # the other ranks may wait in a collective for ever
         return EXIT_INTERNAL
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:
+        name = getattr(exc, "name", "SIGINT")
+        code = getattr(exc, "exit_code", 130)
+        if comm.rank == 0:
+            print(f"sprout: interrupted by {name}", file=sys.stderr)
+        if comm.size > 1 and not _all_interrupted(comm):
+            comm.Abort(code)  # a rank the signal missed would wait in a collective for ever
+        return code
     except TimeoutError as exc:  # an OSError too, but not the file system's
         if comm.rank == 0:
             print(f"sprout: internal error on rank {comm.rank}: {exc}", file=sys.stderr)
@@ -160,6 +170,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sprout: internal error on rank {comm.rank}:", file=sys.stderr)
             traceback.print_exc()
         return EXIT_INTERNAL
+
+
+def _all_interrupted(comm, seconds: float = 5.0) -> bool:
+    """Whether every rank was interrupted too (a batch system signals them all): then each
+    ends normally; a rank that stays blocked in a collective is what MPI_Abort is for."""
+    request = comm.Ibarrier()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if request.Test():
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def _is_sweep(path) -> bool:

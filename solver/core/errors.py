@@ -14,3 +14,17 @@ class SolveError(RuntimeError):
 
 class MeshingError(RuntimeError):
     """gmsh could not build or mesh a geometry that passed validation."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (a batch system's time limit, ``kill``) or SIGINT (Ctrl-C) during a command:
+    the run ends with a summary saying so (a checkpoint is kept for ``--restart``) and exit
+    code 128 + the signal's number (143, 130)."""
+
+    def __init__(self, signum: int, name: str):
+        super().__init__(name)
+        self.signum, self.name = signum, name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

@@ -53,6 +53,9 @@ class CaseKind:
     # run before anything is logged or written
     precheck: str | None = None
     restart: bool = False
+    # "module:function" (OUT, the case's digest): OUT's checkpoint, if any, is one this case
+    # can go on from (CaseError else); run on rank 0 before anything is logged
+    restart_check: str | None = None
     mesh: bool = True  # has a geometry that `sprout mesh` can build
 
     def entry(self) -> Callable[[Any, RunContext], dict]:
@@ -64,6 +67,10 @@ class CaseKind:
     def check_inputs(self, case, source: str) -> None:
         if self.precheck is not None:
             _load(self.precheck)(case, source)
+
+    def check_restart(self, out: Path, digest: str) -> None:
+        if self.restart_check is not None:
+            _load(self.restart_check)(out, digest)
 
     def key_results_of(self, data: dict) -> dict:
         """The key results of a run's summary; a load path's steps prefix theirs with the

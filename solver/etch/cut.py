@@ -38,6 +38,7 @@ from scipy.spatial import cKDTree
 
 from dolfinx import fem, la
 
+from solver.core import interrupt
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.linalg import solve_with_blocks
@@ -214,6 +215,7 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
     before = None  # (triangles, corner speeds) of the last whole wall, on every rank
     for target in times:
         while t < target * (1 - 1e-12):
+            interrupt.check(comm)
             v_max = comm.allreduce(float(speed.max()) if len(speed) else 0.0, op=MPI.MAX)
             if v_max <= 0:
                 raise SolveError("no etchant reaches the metal (the wall's concentration is zero everywhere)",

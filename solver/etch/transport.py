@@ -44,6 +44,7 @@ from dolfinx import fem
 
 from meshes import BumpedSubstrate, GeometryError
 
+from solver.core import interrupt
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.linalg import solve_scalar
@@ -319,6 +320,7 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
     dt = None  # the step that brought the wall here
     liquid = None
     while True:
+        interrupt.check(comm)
         t0 = time.perf_counter()
         try:
             here = Liquid(geo, wall, etchant, comm)

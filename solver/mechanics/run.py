@@ -18,6 +18,7 @@ from mpi4py import MPI
 import dolfinx.fem as fem
 import dolfinx.io
 
+from solver.core import interrupt
 from solver.core.case import CaseError
 from solver.core.domain import Domain, build_domain
 from solver.core.elastic_solver import ElasticSolver, solve_nonlinear
@@ -210,6 +211,7 @@ def _continuation(forms, u, bcs, mats, domain, materials, stress_free, T_from, T
     elapsed = 0.0
     report = None
     while abs(T_to - T_now) > 1e-9:
+        interrupt.check(domain.comm)
         Tk = T_now + sign * min(dT, abs(T_to - T_now))
         mats.set(domain, material_state(materials, stress_free, Tk))
         try:

@@ -34,6 +34,7 @@ from petsc4py import PETSc
 from meshes import GeometryError
 from meshes.liquid_section import LiquidSection
 
+from solver.core import interrupt
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.output import atomic_write_json
@@ -309,6 +310,7 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
     next_snapshot = (len(state.snapshots)) / 20
     to_metres_per_s = deposition_rate(1.0, deposit.molar_mass, deposit.density, deposit.valence, efficiency)
     while True:
+        interrupt.check(comm)
         front = state.front
         t0 = time.perf_counter()
         try:

@@ -52,4 +52,5 @@ FILL = CaseKind(
     key_results=("plating_time_min", "coat_mean_thickness_um", "coat_min_over_max", "filled", "fill_time_min",
                  "void_count", "void_volume_um3", "largest_void_r_um", "largest_void_z_um"),
     restart=True,
+    restart_check="solver.plating.run_fill:check_checkpoint",
 )

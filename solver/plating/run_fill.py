@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from mpi4py import MPI
 
 from solver.core.case import CaseError, case_digest
 from solver.core.errors import SolveError
@@ -69,6 +70,7 @@ def run_fill(case, ctx: RunContext) -> dict:
     digest = case_digest(resolved)
     checkpoint = out / "checkpoint.json"
     state = resumed_state(checkpoint, digest, comm, log) if restart else None
+    restart = state is not None
     if not restart and comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         checkpoint.unlink(missing_ok=True)
@@ -118,20 +120,32 @@ def run_fill(case, ctx: RunContext) -> dict:
     return write_from_root(out, comm, write, fields=field_writer(comm, "electrolyte", state.fields))
 
 
+def check_checkpoint(out: Path, digest: str) -> None:
+    """The kind's restart check: OUT's checkpoint, if there is one, is of this case."""
+    resumed_state(Path(out) / "checkpoint.json", digest, MPI.COMM_SELF, None)
+
+
 def resumed_state(checkpoint: Path, digest: str, comm, log):
-    """The growth state OUT's checkpoint holds, if it is of this very case (CaseError else)."""
+    """The growth state OUT's checkpoint holds, if it is of this very case (CaseError else);
+    None if there is none yet: a run killed before its first step (or a requeued job that
+    always passes --restart) starts from the beginning."""
     message, state = None, None
     if comm.rank == 0:
         try:
             state = load_checkpoint(checkpoint, digest)
         except FileNotFoundError:
-            message = f"--restart: no checkpoint in {checkpoint.parent} (start without --restart)"
-        except (ValueError, KeyError) as exc:
+            pass
+        except ValueError as exc:
             message = f"--restart: {exc}"
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            message = f"--restart: {checkpoint} is not a fill checkpoint ({type(exc).__name__}: {exc})"
     message, state = comm.bcast((message, state), root=0)
     if message:
-        raise CaseError(message)
-    log.info("fill: resumed at step %d, t = %.4g min", state.step, state.time / 60)
+        raise CaseError(message[:500])
+    if log is not None and state is None:
+        log.info("--restart: no checkpoint in %s yet; starting from the beginning", checkpoint.parent)
+    elif log is not None:
+        log.info("fill: resumed at step %d, t = %.4g min", state.step, state.time / 60)
     return state
 
 

@@ -53,6 +53,7 @@ import dolfinx.la as la
 import dolfinx.mesh
 from dolfinx import fem
 
+from solver.core import interrupt
 from solver.core.linalg import solve_nonlinear_scalar
 from solver.plating.electrochem import Electrode, KINETICS, deposition_rate
 from solver.plating.seed_layer import SeedHistory, sheet_gain
@@ -175,6 +176,7 @@ def coupled_seed_growth(domain, radius: float, conductivity: float, cathode: Ele
         return comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
 
     for k in range(steps + 1 if duration > 0 else 1):
+        interrupt.check(comm)
         report = solve_nonlinear_scalar(F, u, bcs, f"{name}_{k}", atol=floor * sheet_gain(h, seed_thickness),
                                         stol=1e-12)
         newton.append(report.iterations)

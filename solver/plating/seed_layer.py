@@ -24,6 +24,7 @@ from mpi4py import MPI
 import dolfinx.fem.petsc as fem_petsc
 from dolfinx import fem
 
+from solver.core import interrupt
 from solver.core.linalg import solve_nonlinear_scalar
 from solver.plating.electrochem import Electrode, KINETICS, deposition_rate
 
@@ -79,6 +80,7 @@ def seed_growth(domain, electrode: Electrode, eta_contact: float, seed_thickness
     floor = 1e-9 * max(res.norm(), 1e-300)
     res.destroy()
     for k in range(steps + 1 if duration > 0 else 1):
+        interrupt.check(comm)
         # ... and as the deposit raises the sheet conductance (thirtyfold) the floor rises with
         # it (the sheet term's entries grow as (seed + deposit) / seed); a Newton update below
         # 1e-11 of the potential also ends the iteration

@@ -45,6 +45,7 @@ from mpi4py import MPI
 
 from dolfinx import fem
 
+from solver.core import interrupt
 from solver.core.errors import SolveError
 from solver.core.linalg import residual_floor, solve_nonlinear_scalar
 from solver.plating.electrochem import FARADAY, f_over_rt
@@ -157,6 +158,7 @@ class TertiaryDistribution:
         start = float(self.V_cell.value)
         its = 0
         for k in range(1, steps + 1):
+            interrupt.check(self.domain.comm)
             V = start + (V_cell - start) * k / steps
             self._set_bcs(V)
             self.V_cell.value = V

@@ -22,7 +22,7 @@ from mpi4py import MPI
 
 from meshes import GeometryError
 
-from solver.core.case import CaseError, resolved_case
+from solver.core.case import CaseError, case_digest, resolved_case
 from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
 from solver.core.log import get_logger
@@ -56,9 +56,25 @@ def execute_run(path, out, overrides, comm: MPI.Comm, log=None, restart: bool = 
     record.check_inputs(case, str(path))
     resolved = resolved_case(case)
     with claimed(out, comm, log=log) as out:
+        if restart:
+            _check_checkpoint(record, out, resolved, comm)
         ctx = RunContext(out=out, comm=comm, log=log, t0=t0, source=str(path), resolved=resolved,
                          restart=restart, run_step=execute_run)
         return _run_claimed(case, record, ctx)
+
+
+def _check_checkpoint(record, out: Path, resolved: dict, comm: MPI.Comm) -> None:
+    """A checkpoint ``--restart`` cannot go on from is invalid input, found before any work
+    or log line (collective: rank 0 reads, every rank raises)."""
+    message = None
+    if comm.rank == 0:
+        try:
+            record.check_restart(out, case_digest(resolved))
+        except CaseError as exc:
+            message = str(exc)
+    message = comm.bcast(message, root=0)
+    if message:
+        raise CaseError(message)
 
 
 def _run_claimed(case, record, ctx: RunContext) -> dict:
@@ -73,7 +89,10 @@ def _run_claimed(case, record, ctx: RunContext) -> dict:
         raise
     except GeometryError as exc:  # a geometric rule only the builder could check: still the input's fault
         raise CaseError(f"{ctx.source}: {exc.field}: {exc.message}") from None
-    except (CaseError, FlowFailed, InternalError, KeyboardInterrupt, OSError):
+    except KeyboardInterrupt as exc:
+        write_interrupted(case, ctx, exc)
+        raise
+    except (CaseError, FlowFailed, InternalError, OSError):
         raise  # OSError: the file system's (disk full, permissions), reported as such by the CLI
     except Exception as exc:
         raise internal_error(case, ctx, exc) from exc
@@ -93,6 +112,23 @@ def write_failed(case, ctx: RunContext, exc: Exception) -> None:
         atomic_write_json(staging.file("case.resolved.json"), ctx.resolved)
         atomic_write_json(staging.file("summary.json"), data)
     staging.commit()
+
+
+def write_interrupted(case, ctx: RunContext, exc: BaseException) -> None:
+    """A summary that says the run was interrupted (rank 0, no collective call: the other
+    ranks may be anywhere, or gone). A checkpoint in OUT stays for ``--restart``."""
+    if ctx.comm.rank != 0:
+        return
+    name = getattr(exc, "name", "SIGINT")
+    files = sorted(p.name for p in ctx.out.glob("checkpoint*")) if ctx.out.is_dir() else []
+    try:
+        ctx.out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(ctx.out / "summary.json", summary(
+            case.name, case.kind, "interrupted", ctx.comm.size, 0, time.perf_counter() - ctx.t0, {},
+            error=f"interrupted by {name}", source=ctx.source, files=files + ["summary.json"],
+            restart=bool(files)))
+    except OSError:
+        pass
 
 
 def internal_error(case, ctx: RunContext, exc: Exception) -> InternalError:

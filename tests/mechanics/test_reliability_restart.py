@@ -68,9 +68,27 @@ def test_sigkill_in_the_second_cycle_then_restart_on_two_ranks(cases, tmp_path, 
                 assert jb[k] == pytest.approx(x, rel=1e-8), k
 
 
-def test_restart_without_checkpoint_is_refused(cases, tmp_path, sprout):
-    """--restart into an empty OUT: exit 2, one line naming --restart, nothing written."""
-    r = sprout("run", cases / CASE, "-o", tmp_path / "none", "--restart")
+def test_restart_without_checkpoint_starts_from_the_beginning(cases, tmp_path, sprout, read_summary):
+    """--restart into an OUT with no checkpoint yet (a run killed before its first step, or
+    a requeued batch job that always passes --restart) starts from t = 0 and says so in
+    the log; the result is a complete, not a resumed, run."""
+    out = tmp_path / "none"
+    r = sprout("run", cases / CASE, "-o", out, "--restart", "--set", "load.cycle.cycles=1")
+    assert r.returncode == 0, r.stderr
+    assert "--restart: no checkpoint in" in r.stderr and "starting from the beginning" in r.stderr
+    data = read_summary(out)
+    assert data["status"] == "ok" and data["resumed_at_s"] is None
+
+
+@pytest.mark.parametrize("content", [b"not a zip file", b"PK\x03\x04 truncated"])
+def test_restart_from_a_malformed_checkpoint_is_refused(content, cases, tmp_path, sprout):
+    """A checkpoint that is not one (garbage, a truncated archive): exit 2, one line naming
+    --restart and the file, no traceback, the file left as it was."""
+    out = tmp_path / "bad"
+    out.mkdir()
+    (out / "checkpoint.npz").write_bytes(content)
+    r = sprout("run", cases / CASE, "-o", out, "--restart")
     assert r.returncode == 2
-    assert "--restart: no checkpoint" in r.stderr and "Traceback" not in r.stderr
-    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--restart: cannot read" in lines[0] and "checkpoint.npz" in lines[0], r.stderr
+    assert (out / "checkpoint.npz").read_bytes() == content

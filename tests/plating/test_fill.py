@@ -157,8 +157,23 @@ def test_restart_refuses_a_checkpoint_of_another_case(tmp_path, sprout, run_cli)
     run_cli(PLATING / "growing_cylinder.toml", tmp_path / "other", "--set", "growth.time=2 min", timeout=600)
     r = sprout("run", case, "-o", tmp_path / "other", "--restart")
     assert r.returncode == 2 and "--restart" in r.stderr and "different case" in r.stderr
-    r = sprout("run", case, "-o", tmp_path / "none", "--restart")
-    assert r.returncode == 2 and "no checkpoint" in r.stderr
+    for shape in ("[1, 2, 3]", '{"digest": null}', '"text"'):  # valid JSON, not a checkpoint
+        bad = tmp_path / "malformed"
+        bad.mkdir(exist_ok=True)
+        (bad / "checkpoint.json").write_text(shape)
+        r = sprout("run", case, "-o", bad, "--restart")
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and "--restart" in lines[0], r.stderr
+
+
+def test_restart_without_checkpoint_starts_from_the_beginning(tmp_path, sprout, read_summary):
+    """--restart before the first checkpoint (a requeued job always passes it) grows from
+    t = 0 and says so; the summary is of a complete run."""
+    out = tmp_path / "none"
+    r = sprout("run", PLATING / "growing_cylinder.toml", "-o", out, "--restart", "--set", "growth.time=2 min")
+    assert r.returncode == 0, r.stderr
+    assert "no checkpoint in" in r.stderr and "starting from the beginning" in r.stderr
+    assert read_summary(out)["status"] == "ok" and not read_summary(out)["solver"]["resumed"]
 
 
 @pytest.mark.parametrize("override, field", [

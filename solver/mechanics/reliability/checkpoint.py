@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
+from mpi4py import MPI
 
 from solver.core.case import CaseError
 from solver.mechanics.reliability.cycles import StepRecord
@@ -168,8 +170,15 @@ def _gather_snapshot(layout: Layout, prob, i: int, u_arr: np.ndarray, fields: di
     return out if layout.comm.rank == 0 else {}
 
 
+def check(out: Path, digest: str) -> None:
+    """The kind's restart check: OUT's checkpoint, if there is one, is readable and of this
+    case (CaseError else)."""
+    load(Path(out) / NAME, digest, MPI.COMM_SELF)
+
+
 def load(path: Path, digest: str, comm) -> tuple[dict | None, dict | None]:
-    """(meta, arrays) on rank 0, (meta, None) elsewhere; CaseError if missing or foreign."""
+    """(meta, arrays) on rank 0, (meta, None) elsewhere; (None, None) if there is no
+    checkpoint yet; CaseError if it is foreign or malformed."""
     message, meta, arrays = None, None, None
     if comm.rank == 0:
         try:
@@ -180,12 +189,12 @@ def load(path: Path, digest: str, comm) -> tuple[dict | None, dict | None]:
                 message = (f"--restart: {path} belongs to a different case (the case file changed since it "
                            "was written)")
         except FileNotFoundError:
-            message = f"--restart: no checkpoint in {path.parent} (start without --restart)"
-        except (OSError, ValueError, KeyError) as exc:
-            message = f"--restart: cannot read {path}: {exc}"
+            meta, arrays = None, None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
+            message = f"--restart: cannot read {path}: {type(exc).__name__}: {exc}"
     message, meta = comm.bcast((message, meta), root=0)
     if message:
-        raise CaseError(message)
+        raise CaseError(message[:500])
     return meta, arrays
 
 

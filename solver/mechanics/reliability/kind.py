@@ -25,4 +25,5 @@ RELIABILITY = CaseKind(
     key_results=("warpage_max_um", "worst_life_darveaux_cycles"),
     cross_check=check_reliability,
     restart=True,
+    restart_check="solver.mechanics.reliability.checkpoint:check",
 )

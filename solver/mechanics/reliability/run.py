@@ -19,6 +19,7 @@ from mpi4py import MPI
 
 import dolfinx.fem as fem
 
+from solver.core import interrupt
 from solver.core.case import CaseError, case_digest
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
@@ -158,8 +159,10 @@ class Simulation:
         path = Path(out) / checkpoint.NAME if out is not None else None
         span_ends = [b for _, b in self.spans]
         span_starts = [a for a, _ in self.spans]
-        if restart:
-            meta, arrays = checkpoint.load(path, digest, self.comm)
+        meta, arrays = checkpoint.load(path, digest, self.comm) if restart else (None, None)
+        if restart and meta is None:
+            log.info("--restart: no checkpoint in %s yet; starting from the beginning", path.parent)
+        if meta is not None:
             t, stepper_state = checkpoint.restore(self, layout, meta, arrays)
             stepper.restore(stepper_state)
             self.cycles = cyc.cycle_results(self.records, self.spans[: meta["cycles_done"]])
@@ -179,6 +182,7 @@ class Simulation:
                 checkpoint.save(path, self, layout, t, stepper)
         step_started, step_material = None, 0.0  # a step's clock runs through its retries
         while t < profile.end_time * (1 - 1e-12):
+            interrupt.check(self.comm)
             t1 = stepper.next_step(t)
             T0, T1 = float(profile.temperature(t)), float(profile.temperature(t1))
             if step_started is None:
