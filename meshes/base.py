@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import math
+import types
+import typing
 from dataclasses import dataclass, field
-from typing import Annotated, Iterator, Protocol, runtime_checkable
+from typing import Annotated, Iterator, Literal, Protocol, runtime_checkable
 
 import gmsh
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, PlainValidator, StringConstraints, WrapValidator,
+                      model_validator)
 
 # gmsh/OpenCASCADE work in micrometres: OCC's absolute tolerance (1e-7) would be 10 % of a
 # 1 um feature in metres. Specs hold SI metres; builders multiply by UM_PER_M; the
@@ -22,10 +25,60 @@ RegionName = Annotated[
 ]
 
 
-class GeometryModel(BaseModel):
-    """Base of all geometry specs: unknown keys are errors, values are frozen."""
+class InputModel(BaseModel):
+    """An input table (a case's, a geometry's): unknown keys refused, values frozen, and no
+    silent coercion of TOML's own types (``degree = true`` is not 1, ``elements = "5"`` not
+    5; tuples still come from arrays, which pydantic's strict mode would refuse)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion(cls, data):
+        if isinstance(data, dict):
+            converted = {f for d in cls.__pydantic_decorators__.field_validators.values()
+                         if d.info.mode in ("before", "wrap", "plain") for f in d.info.fields}
+            for name, info in cls.model_fields.items():
+                key = info.alias or name
+                if key not in data or name in converted or any(isinstance(m, _CONVERTERS) for m in info.metadata):
+                    continue  # a unit quantity or a field that converts its input itself
+                value, kinds = data[key], _scalar_kinds(info.annotation)
+                if not kinds:
+                    continue
+                if isinstance(value, bool) and bool not in kinds:
+                    raise ValueError(f"{key}: must be {_expected(kinds)}, not true/false")
+                if isinstance(value, str) and str not in kinds:
+                    raise ValueError(f"{key}: must be {_expected(kinds)}, not the string {value[:40]!r}")
+        return data
+
+
+_CONVERTERS = (BeforeValidator, PlainValidator, WrapValidator)
+
+
+def _expected(kinds: set) -> str:
+    if kinds <= {bool, type(None)}:
+        return "true or false"
+    return "a number" if float in kinds else "a whole number"
+
+
+def _scalar_kinds(annotation) -> set:
+    """The plain scalar types a field takes (int, float, bool, str, from Literal values too),
+    or an empty set where that is not all it is (a unit quantity, a model, a list)."""
+    if annotation is type(None):
+        return {type(None)}
+    if annotation in (int, float, bool, str):
+        return {annotation}
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return {type(v) for v in typing.get_args(annotation)}
+    if origin in (typing.Union, types.UnionType):
+        parts = [_scalar_kinds(a) for a in typing.get_args(annotation)]
+        return set().union(*parts) if all(parts) else set()
+    return set()  # Annotated (units, constraints with conversions), models, containers
+
+
+class GeometryModel(InputModel):
+    """Base of all geometry specs."""
 
 
 @runtime_checkable

@@ -63,6 +63,27 @@ def _describe(dimensionality) -> str:
     return f"of dimension {dimensionality}"
 
 
+MAX_UNIT_LENGTH = 40
+_EXPONENT = re.compile(r"(\*\*|\^)\s*\(?\s*([-+]?[\d.]*)")
+
+
+def _check_expression(value: str, unit: str) -> None:
+    """Bounds on what pint is asked to evaluate: a unit is short, its exponents small
+    numbers and never stacked (``K*9**9**9`` would never finish)."""
+    if len(unit) > MAX_UNIT_LENGTH:
+        raise UnitError(f"the unit of {value[:60]!r}... is longer than {MAX_UNIT_LENGTH} characters")
+    for m in _EXPONENT.finditer(unit):
+        try:
+            power = float(m[2])
+        except ValueError:
+            raise UnitError(f"{value!r}: an exponent must be a number (m^2, mol/m**3)") from None
+        if abs(power) > 6:
+            raise UnitError(f"{value!r}: exponent {m[2]} is beyond the +-6 of physical units")
+        rest = unit[m.end():]
+        if re.match(r"\s*\)?\s*(\*\*|\^)", rest):
+            raise UnitError(f"{value!r}: stacked exponents are not a unit")
+
+
 def to_si(value: Any, dim: Dimension) -> float:
     """Convert ``"50 um"`` to ``5e-05`` (for a length). Raise :class:`UnitError` with a
     message that says what was expected and what was given."""
@@ -82,6 +103,7 @@ def to_si(value: Any, dim: Dimension) -> float:
         raise UnitError(
             f"{value!r} has no unit: a {dim.name} needs one, e.g. {dim.example!r}"
         )
+    _check_expression(value, unit)
     try:
         quantity = ureg.Quantity(number, unit)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,

@@ -14,11 +14,10 @@ import json
 import sys
 import time
 import traceback
-from pathlib import Path
 
 from mpi4py import MPI
 
-from solver.core.case import CaseError
+from solver.core.case import CaseError, read_input_toml
 from solver.core import interrupt
 from solver.core.errors import MeshingError, SolveError
 from solver.core.log import get_logger
@@ -88,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     comm = MPI.COMM_WORLD
     interrupt.install(comm)
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name is printed escaped, not a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     log = get_logger(comm, verbose=getattr(args, "verbose", False))
     if args.command is None:
@@ -100,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(json_schema(), indent=2))
             return EXIT_OK
         if args.command == "check":
+            if _is_sweep(args.case) and args.overrides:
+                raise CaseError("--set: a sweep is checked as its file says (its cases' values are in its "
+                                "[sweep] set and parameters)")
             text = _check_sweep(args.case) if _is_sweep(args.case) else check(args.case, args.overrides)
             if comm.rank == 0:
                 print(text)
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except CaseError as exc:
         if comm.rank == 0:
-            print(f"sprout: invalid input: {exc}", file=sys.stderr)
+            print(f"sprout: invalid input: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_INVALID
     except MeshingError as exc:
         if comm.rank == 0:
@@ -172,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def one_line(message: str, limit: int = 600) -> str:
+    """A message as one line a terminal shows whole: a value echoed from the input (a 10 MB
+    string) is cut, the length said."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters, cut)"
+
+
 def _all_interrupted(comm, seconds: float = 5.0) -> bool:
     """Whether every rank was interrupted too (a batch system signals them all): then each
     ends normally; a rank that stays blocked in a collective is what MPI_Abort is for."""
@@ -185,11 +197,9 @@ def _all_interrupted(comm, seconds: float = 5.0) -> bool:
 
 
 def _is_sweep(path) -> bool:
-    import tomllib
-
     try:
-        return "sweep" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return "sweep" in read_input_toml(path)
+    except CaseError:
         return False  # load_case reports the problem
 
 

@@ -8,21 +8,23 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from meshes import GeometryError, GeometrySpec
+from meshes.base import InputModel
 
 
 class CaseError(ValueError):
     """Invalid input: the CLI prints ``str(err)`` and exits 2."""
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Strict(InputModel):
+    """A case table: unknown keys refused, values frozen, TOML's own types not coerced."""
 
 
 class MeshSettings(Strict):
@@ -68,18 +70,70 @@ class CaseBase(Strict):
 
 
 # -- reading ---------------------------------------------------------------------------
-def read_case_toml(path: Path) -> dict:
+MAX_INPUT_BYTES = 1 << 20  # a case, sweep or flow file, or a snippet a flow merges: 1 MiB
+MAX_DEPTH = 12  # tables and arrays inside each other (the deepest shipped case has 5)
+_SYSTEM = ("/dev", "/proc", "/sys")  # files there are devices or the kernel's, never input
+
+
+def read_input_toml(path, what: str = "case file") -> dict:
+    """A TOML input file, read only if it is a regular UTF-8 file (a BOM is accepted) of at
+    most MAX_INPUT_BYTES nested at most MAX_DEPTH deep: a directory, FIFO, device or a
+    kernel file (/proc/self/environ) is refused before it is opened. CaseError else."""
+    path = Path(path)
+    shown = _shown(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        real = path.resolve()
+        info = real.stat()
     except FileNotFoundError:
-        raise CaseError(f"{path}: no such case file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(f"{path}: cannot read: {exc}") from None
+        raise CaseError(f"{shown}: no such {what}") from None
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        raise CaseError(f"{shown}: cannot read: {exc}") from None
+    if not stat.S_ISREG(info.st_mode) or str(real).startswith(tuple(p + "/" for p in _SYSTEM)):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise CaseError(f"{shown}: {kind}; a {what} must be a regular file")
+    try:
+        with open(real, "rb") as fh:
+            data = fh.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise CaseError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise CaseError(f"{shown}: larger than {MAX_INPUT_BYTES // 1024} KiB; not a {what}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"{shown}: not UTF-8 text (byte {exc.start}); save the {what} as UTF-8") from None
+    return parse_toml(text, shown)
+
+
+def parse_toml(text: str, where: str) -> dict:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CaseError(f"{path}: malformed TOML: {exc}") from None
+        raise CaseError(f"{where}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise CaseError(f"{where}: nested deeper than {MAX_DEPTH} levels") from None
+    if _depth(raw) > MAX_DEPTH:
+        raise CaseError(f"{where}: nested deeper than {MAX_DEPTH} levels")
     return raw
+
+
+def _depth(node, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(node, dict):
+        return max((_depth(v, level + 1) for v in node.values()), default=level + 1)
+    if isinstance(node, list):
+        return max((_depth(v, level + 1) for v in node), default=level + 1)
+    return level
+
+
+def _shown(path: Path) -> str:
+    """A path as a message can print it (a non-UTF-8 name's bytes escaped)."""
+    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def read_case_toml(path: Path) -> dict:
+    return read_input_toml(path, "case file")
 
 
 def apply_override(raw: dict, item: str) -> None:
@@ -88,9 +142,11 @@ def apply_override(raw: dict, item: str) -> None:
         raise CaseError(f"--set {item!r}: expected key=value")
     key, value_text = item.split("=", 1)
     key = key.strip()
+    if len(value_text) > 10_000:
+        raise CaseError(f"--set {key.strip()[:80]}: a value longer than 10000 characters")
     try:
-        value = tomllib.loads(f"v = {value_text}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = parse_toml(f"v = {value_text}", f"--set {key.strip()}")["v"]
+    except CaseError:
         value = value_text.strip()
     parts: list[str | int] = []
     for part in key.replace("]", "").split("."):

@@ -57,6 +57,8 @@ class CaseKind:
     # can go on from (CaseError else); run on rank 0 before anything is logged
     restart_check: str | None = None
     mesh: bool = True  # has a geometry that `sprout mesh` can build
+    # files a run of this kind writes for a later flow step to merge ("concavity.toml")
+    hands_over: tuple[str, ...] = ()
 
     def entry(self) -> Callable[[Any, RunContext], dict]:
         return _load(self.run)

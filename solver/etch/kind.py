@@ -22,4 +22,5 @@ ETCH = CaseKind(
     title="isotropic etch",
     key_results=("depth_um", "undercut_um", "etch_factor", "etched_volume_per_hole_um3", "max_shape_error_um",
                  "mass_balance_rel"),
+    hands_over=("concavity.toml",),
 )

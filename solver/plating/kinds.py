@@ -53,4 +53,5 @@ FILL = CaseKind(
                  "void_count", "void_volume_um3", "largest_void_r_um", "largest_void_z_um"),
     restart=True,
     restart_check="solver.plating.run_fill:check_checkpoint",
+    hands_over=("concavity.toml",),
 )

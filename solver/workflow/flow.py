@@ -19,11 +19,11 @@ import time
 import tomllib
 from pathlib import Path
 
-from solver.core.case import CaseError, apply_override, case_digest, read_case_toml, resolved_case
+from solver.core.case import CaseError, apply_override, case_digest, read_case_toml, read_input_toml, resolved_case
 from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
 from solver.core.output import atomic_write_json, summary
-from solver.workflow.flow_schema import REQUIREMENT, STEP_REFERENCE, FlowCase, FlowStep, reference_terms
+from solver.workflow.flow_schema import MERGE_ITEM, REQUIREMENT, STEP_REFERENCE, FlowCase, FlowStep, reference_terms
 from solver.workflow.registry import KINDS, validate_case
 
 COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -56,6 +56,14 @@ def check_flow(flow: FlowCase, source: str) -> list:
         if raw.get("kind") == flow.kind:
             raise CaseError(f"{where}.case: {step.case} is itself a flow; list its steps instead")
         cases.append(validate_case(raw, source=f"{where} {step.case}"))
+        names = [s.name for s in flow.steps[:i]]
+        for k, item in enumerate(step.merge):
+            ref, file = MERGE_ITEM.match(item).groups()
+            record = KINDS[cases[names.index(ref)].kind]
+            if file not in record.hands_over:
+                offered = ", ".join(record.hands_over) or "nothing"
+                raise CaseError(f"{where}.merge[{k}]: step {ref!r} ({record.name}) writes no {file!r} for later "
+                                f"steps (it hands over: {offered})")
     return cases
 
 
@@ -133,7 +141,11 @@ def run_flow(flow: FlowCase, ctx: RunContext) -> dict:
 # -- a step's case: the file, the earlier steps' files merged in, the overrides ------------
 def _case_path(base: Path, step: FlowStep, where: str) -> Path:
     path = base / step.case
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:  # a name too long for the file system
+        raise CaseError(f"{where}.case: {step.case[:80]}: {exc.strerror or exc}") from None
+    if not found:
         raise CaseError(f"{where}.case: {step.case}: no such case file"
                         + ("" if Path(step.case).is_absolute() else f" (in {base}, the flow file's folder)"))
     return path
@@ -142,14 +154,14 @@ def _case_path(base: Path, step: FlowStep, where: str) -> Path:
 def _step_case(step: FlowStep, base: Path, done: dict, where: str) -> dict:
     raw = read_case_toml(_case_path(base, step, where))
     for k, item in enumerate(step.merge):
-        text = _substitute(item, done, f"{where}.merge[{k}]")
-        path = Path(text) if Path(text).is_absolute() else base / text
+        ref = MERGE_ITEM.match(item).group(1)
+        path = Path(_substitute(item, done, f"{where}.merge[{k}]")).resolve()
+        if not path.is_relative_to(done[ref][0].resolve()):  # a symlink out of the step's folder
+            raise CaseError(f"{where}.merge[{k}]: {item} leads outside step {ref!r}'s folder")
         try:
-            snippet = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CaseError(f"{where}.merge[{k}]: {path}: no such file (did the step write it?)") from None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise CaseError(f"{where}.merge[{k}]: {path}: {exc}") from None
+            snippet = read_input_toml(path, "file to merge")
+        except CaseError as exc:
+            raise CaseError(f"{where}.merge[{k}]: {exc}") from None
         _merge(raw, snippet)
     for k, item in enumerate(step.set):
         _override(raw, _substitute(item, done, f"{where}.set[{k}]"), where)

@@ -33,6 +33,9 @@ def reference_terms(expr: str) -> list[tuple[str, str | None, str | None, float 
     return terms
 
 
+MERGE_ITEM = re.compile(r"^\{([a-z][a-z0-9_]*)\}/(.+)$")  # a file inside an earlier step's folder
+
+
 class FlowStep(Strict):
     """One step of a flow: an ordinary case file run in its own folder OUT/<nn>_<name>.
     ``{step.key}`` in ``set`` stands for an earlier step's result (keys end in their unit,
@@ -41,7 +44,7 @@ class FlowStep(Strict):
     ``{step}`` in ``merge`` for an earlier step's folder."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40, description="step name; its folder is <nn>_<name>")
-    case: str = Field(min_length=1, description="case file, relative to the flow file")
+    case: str = Field(min_length=1, max_length=1024, description="case file, relative to the flow file")
     description: str = ""
     set: list[str] = Field(default_factory=list,
                            description="overrides as for --set KEY=VALUE; {step.result_key} inserts an earlier "
@@ -70,6 +73,11 @@ class FlowStep(Strict):
                     if field == "set" and any(step and key is None for _, step, key, _ in terms):
                         raise ValueError(f"{field}[{i}]: {{{m.group(1)}}} is a step's folder; a value needs "
                                          "{step.result_key}")
+        for i, item in enumerate(self.merge):
+            m = MERGE_ITEM.match(item)
+            if not m or any(part in ("", ".", "..") for part in m.group(2).split("/")):
+                raise ValueError(f"merge[{i}]: {item[:80]!r}: must name a file in an earlier step's folder, "
+                                 "'{step}/file.toml' (no '..', no absolute path)")
         for i, item in enumerate(self.require):
             m = REQUIREMENT.match(item)
             if not m:

@@ -31,7 +31,6 @@ import itertools
 import json
 import math
 import shutil
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -39,7 +38,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from solver.core.case import CaseError, CaseName, format_validation_error
+from solver.core.case import CaseError, CaseName, format_validation_error, read_input_toml
 from solver.core.output import atomic_write_json, atomic_write_text
 from solver.workflow.registry import kind_of, load_case
 
@@ -53,7 +52,7 @@ class Range(BaseModel):
 class SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: CaseName
-    base: str = Field(description="the base case file, relative to the sweep file")
+    base: str = Field(min_length=1, max_length=1024, description="the base case file, relative to the sweep file")
     method: Literal["grid", "list", "latin_hypercube"] = "grid"
     parameters: dict[str, list[str | float | int | bool] | Range] = Field(min_length=1)
     samples: int | None = Field(None, ge=1, le=100000, description="latin_hypercube: number of cases")
@@ -100,20 +99,24 @@ def _toml_value(v) -> str:
 
 def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CaseError(f"{path}: no such sweep file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CaseError(f"{path}: malformed TOML: {exc}") from None
+    raw = read_input_toml(path, "sweep file")
     if "sweep" not in raw:
         raise CaseError(f"{path}: sweep: missing; a sweep file has a [sweep] table")
+    extra = sorted(set(raw) - {"sweep"})
+    if extra:
+        raise CaseError(f"{path}: {extra[0]}: unknown key; a sweep file holds only its [sweep] table")
+    if not isinstance(raw["sweep"], dict):
+        raise CaseError(f"{path}: sweep: must be a table")
     try:
         spec = SweepSpec.model_validate(raw["sweep"])
     except ValidationError as exc:
         raise CaseError(f"{path}: sweep.{format_validation_error(exc, raw['sweep'])}") from None
-    base = (path.parent / spec.base).resolve()
-    if not base.is_file():
+    try:
+        base = (path.parent / spec.base).resolve()
+        found = base.is_file()
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop
+        raise CaseError(f"{path}: sweep.base: {spec.base[:80]}: {exc}") from None
+    if not found:
         raise CaseError(f"{path}: sweep.base: no such case file {base}")
     return spec, base
 
