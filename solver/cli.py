@@ -25,7 +25,7 @@ from solver.core.version import __version__
 from solver.workflow.driver import InternalError, build_mesh, check, execute_run
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, json_schema
-from solver.workflow.sweep import check_cases, expand, load_sweep
+from solver.workflow.sweep import MAX_CASES, check_cases, expand, load_sweep
 from solver.workflow.sweep_run import run_sweep, run_sweep_case
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--restart", action="store_true",
                      help=f"{able} cases: go on from what OUT holds (a checkpoint written after every growth "
                           "step; a flow's steps whose inputs are unchanged and whose summary is complete)")
-    with_case(sub.add_parser("check", help="validate a case file without running it"))
+    chk = with_case(sub.add_parser("check", help="validate a case file without running it"))
+    chk.add_argument("--max-cases", type=int, default=MAX_CASES, metavar="N",
+                     help=f"a sweep: refuse more than N cases (default {MAX_CASES})")
     mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
     mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")
     mesh.add_argument("--export", action="append", default=[], metavar="FORMAT",
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="cases at once (default 1)")
     sw.add_argument("--ranks", type=int, default=1, metavar="K", help="MPI ranks per case (default 1)")
     sw.add_argument("--resume", action="store_true", help="skip the cases whose summary is complete")
+    sw.add_argument("--max-cases", type=int, default=MAX_CASES, metavar="N",
+                    help=f"refuse a sweep of more than N cases (default {MAX_CASES}): a typo in a grid multiplies")
     sw.add_argument("--no-submit", action="store_true",
                     help="slurm: write OUT/sweep.sbatch and stop (submit it by hand, then --resume to collect)")
     sw.add_argument("--isolated", action="store_true",
@@ -105,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             if _is_sweep(args.case) and args.overrides:
                 raise CaseError("--set: a sweep is checked as its file says (its cases' values are in its "
                                 "[sweep] set and parameters)")
-            text = _check_sweep(args.case) if _is_sweep(args.case) else check(args.case, args.overrides)
+            text = _check_sweep(args.case, args.max_cases) if _is_sweep(args.case) else \
+                check(args.case, args.overrides)
             if comm.rank == 0:
                 print(text)
             return EXIT_OK
@@ -203,8 +208,8 @@ def _is_sweep(path) -> bool:
         return False  # load_case reports the problem
 
 
-def _check_sweep(path) -> str:
+def _check_sweep(path, max_cases: int) -> str:
     spec, base = load_sweep(path)
-    cases = expand(spec)
+    cases = expand(spec, max_cases)
     check_cases(base, spec, cases)
     return f"ok: sweep {spec.name} ({spec.method}): {len(cases)} valid cases of {base.name}"

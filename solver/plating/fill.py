@@ -298,6 +298,9 @@ def load_checkpoint(path: Path, digest: str) -> FillState:
         data["dofs"])
 
 
+MIN_STEP_FRACTION = 1e-9  # of the plating time: a shorter growth step means a runaway input
+
+
 def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: float, duration: float,
                max_advance: float, comm: MPI.Comm, log, checkpoint: Path | None = None, digest: str = "",
                state: FillState | None = None, stop_when_filled: bool = True, max_steps: int = 100000) -> FillState:
@@ -345,9 +348,20 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
             raise SolveError(f"fill: more than {max_steps} growth steps", {"time_s": state.time})
         v = q * to_metres_per_s
         vmax = float(v.max())
+        if not math.isfinite(vmax):
+            raise SolveError(f"fill: the current density at the front is not finite at {state.time / 60:.4g} min",
+                             {"time_s": state.time, "step": state.step})
         if vmax <= 0:
             raise SolveError("fill: no deposition current reaches the front", {"time_s": state.time})
         dt = min(max_advance / vmax, duration - state.time)
+        if max_advance / vmax < MIN_STEP_FRACTION * duration:
+            # the plating time would take more than a billion steps: a runaway input (a
+            # conductivity or voltage off by orders of magnitude), not a fill to wait for
+            raise SolveError(
+                f"fill: a growth step of {max_advance / vmax:.3g} s (growth.max_advance at the front's fastest "
+                f"point, {q.max():.3g} A/m^2) would need over {1 / MIN_STEP_FRACTION:.0e} steps to plate "
+                f"{duration / 60:.4g} min; check the cell voltage, conductivity and max_advance",
+                {"time_s": state.time, "step": state.step, "max_current_density_A_per_m2": float(q.max())})
         s_here = arclength_fraction(front)
         if state.prev is None:
             v_step = v

@@ -56,7 +56,7 @@ class SweepSpec(BaseModel):
     method: Literal["grid", "list", "latin_hypercube"] = "grid"
     parameters: dict[str, list[str | float | int | bool] | Range] = Field(min_length=1)
     samples: int | None = Field(None, ge=1, le=100000, description="latin_hypercube: number of cases")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="latin_hypercube: the random stream's seed")
     responses: list[str] = Field(default_factory=list, description="results to plot against the parameters")
     set: list[str] = Field(default_factory=list, description="overrides applied to every case")
 
@@ -64,6 +64,12 @@ class SweepSpec(BaseModel):
     def _consistent(self):
         ranges = [k for k, v in self.parameters.items() if isinstance(v, Range)]
         lists = [k for k, v in self.parameters.items() if not isinstance(v, Range)]
+        for k in ranges:
+            r = self.parameters[k]
+            if isinstance(r.low, str) != isinstance(r.high, str):
+                raise ValueError(f"parameters.{k}: low and high must both carry a unit or both be plain numbers")
+            if not isinstance(r.low, str) and not r.low < r.high:
+                raise ValueError(f"parameters.{k}: low must be below high")
         if self.method == "latin_hypercube":
             if lists:
                 raise ValueError(f"latin_hypercube takes {{low, high}} ranges; {lists[0]!r} is a list")
@@ -121,7 +127,23 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     return spec, base
 
 
-def expand(spec: SweepSpec) -> list[SweepCase]:
+MAX_CASES = 10_000  # a sweep larger than this needs --max-cases (a typo in a grid multiplies)
+
+
+def size(spec: SweepSpec) -> int:
+    """How many cases the sweep file asks for, counted without expanding it."""
+    if spec.method == "grid":
+        return math.prod(len(v) for v in spec.parameters.values())
+    if spec.method == "list":
+        return len(next(iter(spec.parameters.values())))
+    return spec.samples
+
+
+def expand(spec: SweepSpec, max_cases: int = MAX_CASES) -> list[SweepCase]:
+    count = size(spec)
+    if count > max_cases:
+        raise CaseError(f"sweep: {count:,} cases, more than the {max_cases:,} allowed; raise the limit with "
+                        "--max-cases if that is meant")
     keys = list(spec.parameters)
     if spec.method == "grid":
         rows = list(itertools.product(*(spec.parameters[k] for k in keys)))
@@ -136,7 +158,7 @@ def expand(spec: SweepSpec) -> list[SweepCase]:
 def _latin_hypercube(spec: SweepSpec, keys: list[str]) -> list[tuple]:
     """One sample in each of n equal strata per parameter, strata paired at random (seeded);
     values keep the unit of ``low``."""
-    from meshes.units import _SPLIT, ureg
+    from meshes.units import _SPLIT, _check_expression, ureg
 
     n = spec.samples
     rng = np.random.default_rng(spec.seed)
@@ -150,10 +172,17 @@ def _latin_hypercube(spec: SweepSpec, keys: list[str]) -> list[tuple]:
                 raise CaseError(f"sweep.parameters.{k}.low: {r.low!r} is not a number with a unit")
             unit = match["unit"]  # the user's spelling of the unit is kept
             lo = float(match["number"])
+            high = _SPLIT.match(r.high)
             try:
-                hi = ureg.Quantity(r.high).to(unit).magnitude
+                if high is None or not high["unit"]:
+                    raise ValueError
+                _check_expression(r.low, unit)
+                _check_expression(r.high, high["unit"])
+                hi = ureg.Quantity(float(high["number"]), high["unit"]).to(unit).magnitude
             except Exception:
                 raise CaseError(f"sweep.parameters.{k}.high: {r.high!r} is not in units of {unit!r}") from None
+            if not lo < hi:
+                raise CaseError(f"sweep.parameters.{k}: low must be below high")
             columns.append([f"{lo + x * (hi - lo):.6g} {unit}" for x in u])
         else:
             columns.append([float(f"{r.low + x * (r.high - r.low):.6g}") for x in u])

@@ -28,7 +28,7 @@ def run_sweep(args, log) -> int:
     if args.jobs < 1 or args.ranks < 1:
         raise CaseError("-j and --ranks must be at least 1")
     spec, base = load_sweep(args.sweep)
-    cases = expand(spec)
+    cases = expand(spec, args.max_cases)
     check_cases(base, spec, cases)
     with claimed(args.out, log=log) as out:
         return _run_sweep_claimed(args, log, spec, base, cases, out)
