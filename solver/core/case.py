@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from meshes import GeometryError, GeometrySpec
+from meshes import GeometryError, GeometrySpec, check_sizes
 from meshes.base import InputModel
+from meshes.budget import MAX_CELLS
 
 
 class CaseError(ValueError):
@@ -30,6 +31,9 @@ class Strict(InputModel):
 class MeshSettings(Strict):
     algorithm: Literal["hxt", "delaunay"] = Field("hxt", description="gmsh 3D algorithm")
     threads: int = Field(1, ge=1, le=64, description="gmsh threads; more than 1 is faster but not reproducible")
+    max_cells: int = Field(MAX_CELLS, ge=1, le=10**9,
+                           description="refuse element sizes estimated to give more cells than this, before "
+                                       "meshing (the default suits a 2-core, 24 GB machine in 3D P2)")
     order: Literal[1, 2] | None = Field(
         None,
         description="geometric order of the elements; default: the displacement degree where the "
@@ -228,6 +232,7 @@ def check_geometry(geo) -> tuple[list[str], list[str]]:
     """Geometric constraints of the spec, and region/boundary names (which must differ)."""
     try:
         geo.check()
+        check_sizes(geo)
         regions = geo.region_names()
         boundaries = geo.boundary_names()
     except GeometryError as exc:

@@ -69,7 +69,7 @@ def global_box(comm: MPI.Comm, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None = None,
-                 algorithm: str = "hxt", threads: int = 1) -> Domain:
+                 algorithm: str = "hxt", threads: int = 1, max_cells: int = meshes.MAX_CELLS) -> Domain:
     """Mesh ``geometry`` (a :class:`meshes.Geometry`) with gmsh on rank 0 and distribute it.
 
     ``msh_path``: also write the gmsh mesh there (rank 0). A geometry error raised by the
@@ -80,7 +80,8 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         outcome: tuple[BuiltMesh | None, Exception | None] = (None, None)
         if comm.rank == 0:
             try:
-                built = meshes.build_mesh(geometry, order=order, algorithm=algorithm, threads=threads)
+                built = meshes.build_mesh(geometry, order=order, algorithm=algorithm, threads=threads,
+                                          max_cells=max_cells)
                 if msh_path is not None:
                     gmsh.write(msh_path)
                 outcome = (built, None)

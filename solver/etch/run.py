@@ -43,7 +43,8 @@ class EtchSolution:
 def solve_etch(case, comm: MPI.Comm, log) -> EtchSolution:
     geo = case.geometry
     t0 = time.perf_counter()
-    domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
+    domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm,
+                          threads=case.mesh.threads, max_cells=case.mesh.max_cells)
     mesh_s = time.perf_counter() - t0
     log.info("mesh: %d cells, %d vertices (%s) in %.2f s", domain.info["cells"], domain.info["vertices"],
              geo.type, mesh_s)

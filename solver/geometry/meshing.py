@@ -31,7 +31,7 @@ def mesh_report(case, staging: Staging, export: list[str] | None = None) -> dict
     with meshes.gmsh_session():
         try:
             built = meshes.build_mesh(case.geometry, order=case.mesh_order, algorithm=case.mesh.algorithm,
-                                         threads=case.mesh.threads)
+                                         threads=case.mesh.threads, max_cells=case.mesh.max_cells)
         except meshes.GeometryError as exc:
             raise CaseError(f"{exc.field}: {exc.message}") from None
         except Exception as exc:  # gmsh/OCC report failures as bare Exceptions

@@ -127,7 +127,7 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
 
     t0 = time.perf_counter()
     domain = build_domain(case.geometry, comm, order=case.mesh_order, algorithm=case.mesh.algorithm,
-                          threads=case.mesh.threads)
+                          threads=case.mesh.threads, max_cells=case.mesh.max_cells)
     log.info("mesh: %d cells, %d vertices (%s, order %d) in %.2f s", domain.info["cells"],
              domain.info["vertices"], case.geometry.type, case.mesh_order, time.perf_counter() - t0)
 

@@ -35,7 +35,8 @@ def run_plating(case, ctx: RunContext) -> dict:
     if geo.type == "wiring_cell":  # the 3D unit cell of a wiring pattern: its own module
         return run_wiring(case, out, comm, t0, source, resolved)
     t_mesh = time.perf_counter()
-    domain = build_domain(geo, comm, order=2, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
+    domain = build_domain(geo, comm, order=2, algorithm=case.mesh.algorithm,
+                          threads=case.mesh.threads, max_cells=case.mesh.max_cells)
     mesh_s = time.perf_counter() - t_mesh
     L = length_scale(geo)
     if case.electrolyte.tertiary:

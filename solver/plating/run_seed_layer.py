@@ -192,7 +192,8 @@ class CoupledRun:
 def solve_coupled(case, comm: MPI.Comm) -> CoupledRun:
     geo = case.geometry
     t_mesh = time.perf_counter()
-    domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
+    domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm,
+                          threads=case.mesh.threads, max_cells=case.mesh.max_cells)
     mesh_s = time.perf_counter() - t_mesh
     c, an = case.cathode, case.anode or ElectrodeSpec()
     electrode, anode = c.electrode(), an.electrode()

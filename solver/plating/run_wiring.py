@@ -49,7 +49,8 @@ def wiring_linear_method(case, dofs: int) -> str:
 def solve_wiring(case, comm: MPI.Comm) -> WiringSolution:
     geo = case.geometry
     t_mesh = time.perf_counter()
-    domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm, threads=case.mesh.threads)
+    domain = build_domain(geo, comm, order=1, algorithm=case.mesh.algorithm,
+                          threads=case.mesh.threads, max_cells=case.mesh.max_cells)
     mesh_s = time.perf_counter() - t_mesh
     n_vertices = domain.mesh.topology.index_map(0).size_global
     linear = wiring_linear_method(case, n_vertices)

@@ -159,3 +159,40 @@ def test_runaway_growth_ends_with_its_reason(override, tmp_path, sprout):
     assert r.returncode == 1, r.stderr
     assert "would need over 1e+09 steps" in r.stderr and "Traceback" not in r.stderr
     assert time.perf_counter() - t < 60
+
+
+@pytest.mark.parametrize("case, override, words", [
+    (BIMETAL, "geometry.element_size=30 mm", "fewer than 2 elements along the 20 mm length"),
+    (ROOT / "cases" / "validation" / "lame_cylinder.toml", "geometry.element_size=1e-15 mm",
+     "below the 1 nm gmsh can mesh"),
+])
+def test_sizes_that_cannot_resolve_the_geometry_are_refused(case, override, words, tmp_path, sprout):
+    """The 30 mm slip for 0.3 mm on the 20 mm bimetal meshed 16 cells and reported zero
+    curvature as ok; below about 1e-12 mm gmsh fell back to its default size in silence
+    (lame_cylinder at 1e-15 mm: 6 cells, 2.1 % off, ok)."""
+    r = sprout("run", case, "-o", tmp_path / "out", "--set", override)
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and words in lines[0], r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_runaway_mesh_is_refused_before_meshing(tmp_path, sprout):
+    """1 um on the diced CSP (60 um meant) meshed for 300 s and 2.8 GB without an end: the
+    lower bound on its cells (1.6e9, from the built geometry's volumes at the coarsest size)
+    is refused before gmsh meshes anything, in seconds (the OpenCASCADE build of the package
+    is most of them), exit 2, nothing written."""
+    case = ROOT / "cases" / "geometry" / "csp_diced.toml"
+    t = time.perf_counter()
+    r = sprout("mesh", case, "-o", tmp_path / "out", "--set", "geometry.element_size=1 um", timeout=120)
+    assert time.perf_counter() - t < 30
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert "give at least 1.6e+09 cells, above the mesh.max_cells budget of 2e+06" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cell_budget_is_a_case_setting(tmp_path, sprout):
+    """mesh.max_cells lowered below what the bimetal needs (its bound is about 330 cells, it
+    meshes 1280) refuses it; the default lets every shipped case through."""
+    r = sprout("run", BIMETAL, "-o", tmp_path / "out", "--set", "mesh.max_cells=100")
+    assert r.returncode == 2 and "above the mesh.max_cells budget of 1e+02" in r.stderr, r.stderr

@@ -93,7 +93,7 @@ class Simulation:
         case, log = self.case, self.log
         t0 = time.perf_counter()
         self.domain = build_domain(case.geometry, self.comm, order=case.mesh_order, algorithm=case.mesh.algorithm,
-                                   threads=case.mesh.threads)
+                                   threads=case.mesh.threads, max_cells=case.mesh.max_cells)
         log.info("mesh: %d cells, %d vertices (%s) in %.2f s", self.domain.info["cells"],
                  self.domain.info["vertices"], case.geometry.type, time.perf_counter() - t0)
         self.profile = temperature_history(case)
