@@ -191,3 +191,39 @@ def test_mutated_files_are_refused_cleanly_full(rel, tree):
     """The full set: FULL mutations per shipped file."""
     problems = fuzz_file(rel, FULL, tree)
     assert not problems, "\n".join(problems)
+
+
+RUN_SAMPLE = ["validation/bimetal_strip.toml", "validation/lame_cylinder.toml", "plating/parallel_plates_bv.toml"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", RUN_SAMPLE)
+def test_a_sample_of_mutations_runs_or_is_refused(rel, tree, sprout):
+    """8 mutations of each of three quick cases through ``sprout run`` (a subprocess, as a
+    user runs it): exit 0, 1 with a failed summary, or 2 with one line and no OUT; never a
+    traceback, an internal error or a run that does not end within 2 minutes."""
+    import tomllib
+
+    base, canary = tree
+    original = base / "cases" / rel
+    doc = tomllib.loads(original.read_text())
+    rng = random.Random(f"run:{rel}")
+    problems = []
+    for i in range(8):
+        mutated, what = mutate(doc, rng, canary)
+        path = original.with_name(f"_run_{i}_{original.name}")
+        path.write_text(to_toml(mutated))
+        out = base / "runs" / f"{original.stem}_{i}"
+        r = sprout("run", path, "-o", out, timeout=120)
+        lines = [line for line in r.stderr.splitlines() if line.strip() and not line.startswith("[sprout]")]
+        where = f"{rel} mutation {i} ({what}): exit {r.returncode}"
+        if r.returncode not in (0, 1, 2) or "Traceback" in r.stderr:
+            problems.append(f"{where}; {r.stderr[-300:]}")
+        elif r.returncode == 2 and (len(lines) != 1 or out.exists()):
+            problems.append(f"{where}; {len(lines)} lines, OUT written: {out.exists()}")
+        elif r.returncode == 1 and json.loads((out / "summary.json").read_text())["status"] != "failed":
+            problems.append(f"{where}; exit 1 without a failed summary")
+        elif CANARY_MARK in r.stderr:
+            problems.append(f"{where}; read the canary")
+        path.unlink()
+    assert not problems, "\n".join(problems)
