@@ -4,8 +4,10 @@ run driver (``solver.workflow.driver``) does the work. Identical under ``mpirun 
 Exit codes: 0 success; 2 invalid input (one line naming the field and the rule, no
 traceback, no output directory); 1 a solve or mesh that failed (the solver's diagnostics,
 and OUT/summary.json with status "failed"); 3 an internal error (a bug: the traceback is in
-OUT/error.log, OUT/summary.json says status "error"); 143 and 130 interrupted by SIGTERM
-and SIGINT (OUT/summary.json says status "interrupted"; a checkpoint is kept for --restart)."""
+OUT/error.log, OUT/summary.json says status "error"); 4 the file system failed (disk full,
+quota, permissions: the file named, results staged and discarded); 143 and 130 interrupted
+by SIGTERM and SIGINT (OUT/summary.json says status "interrupted"; a checkpoint is kept for
+--restart)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from solver.workflow.registry import KINDS, json_schema
 from solver.workflow.sweep import MAX_CASES, check_cases, expand, load_sweep
 from solver.workflow.sweep_run import run_sweep, run_sweep_case
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_IO = 0, 1, 2, 3, 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Finite-element process simulation for wafer-level packaging: "
         "electroplating, isotropic etch, thermo-mechanical stress.",
         epilog=f"case kinds:\n{kinds}\n\nexit codes: 0 ok, 1 a solve or mesh failed (OUT/summary.json says why), "
-        "2 invalid input (nothing written), 3 internal error (traceback in OUT/error.log)",
+        "2 invalid input (nothing written), 3 internal error (traceback in OUT/error.log), 4 the file system "
+        "failed (disk full), 143/130 interrupted",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"sprout {__version__}")
@@ -171,10 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         if comm.rank == 0:
             print(f"sprout: internal error on rank {comm.rank}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except OSError as exc:  # the file system, not sprout: say which file
+    except OSError as exc:  # the file system, not sprout (disk full, quota, permissions): say which file
         if comm.rank == 0:
-            print(f"sprout: cannot write results: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+            print(f"sprout: the file system failed: {one_line(str(exc))}; nothing was left half-written",
+                  file=sys.stderr)
+        return EXIT_IO
     except Exception:  # a bug outside a run (no OUT to put the traceback in)
         if comm.rank == 0 or comm.size > 1:
             print(f"sprout: internal error on rank {comm.rank}:", file=sys.stderr)

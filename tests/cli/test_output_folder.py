@@ -76,3 +76,29 @@ def test_staging_left_by_a_killed_run_is_removed(tmp_path, sprout, read_summary)
     assert read_summary(out)["status"] == "ok"
     assert not left.exists() and other.exists()
     assert ".out.partial-0badc0de" in r.stderr
+
+
+def test_a_full_disk_ends_with_one_line_and_no_partial_output(tmp_path, monkeypatch, capsys):
+    """ENOSPC while the results are written (injected into the atomic writer every result
+    file goes through, as a full disk raises it): exit 4, one line naming the file system's
+    error, no OUT and no staging folder left. A full disk used to abort after a traceback."""
+    import errno
+
+    import solver.core.output as output
+    from solver.cli import main
+
+    real = output.atomic_write_text
+
+    def full(path, text):
+        if Path(path).name == "summary.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, text)
+
+    monkeypatch.setattr(output, "atomic_write_text", full)
+    out = tmp_path / "out"
+    code = main(["run", str(BIMETAL), "-o", str(out), "--set", "output.fields=false"])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("sprout:")]
+    assert code == 4, err
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [], "partial output or staging left behind"
