@@ -58,7 +58,9 @@ _CONVERTERS = (BeforeValidator, PlainValidator, WrapValidator)
 def _expected(kinds: set) -> str:
     if kinds <= {bool, type(None)}:
         return "true or false"
-    return "a number" if float in kinds else "a whole number"
+    if float in kinds:
+        return "a number"
+    return "a whole number" if int in kinds else "text"
 
 
 def _scalar_kinds(annotation) -> set:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import glob
 import os
 import shutil
 import socket
@@ -83,7 +84,7 @@ def remove_leftovers(out: Path) -> list[Path]:
     """Staging folders of killed runs into ``out``; call only while holding its lock."""
     gone = []
     if out.parent.is_dir():
-        for path in out.parent.glob(f".{out.name}.partial-*"):
+        for path in out.parent.glob(f".{glob.escape(out.name)}.partial-*"):
             shutil.rmtree(path, ignore_errors=True)
             gone.append(path)
     return gone
