@@ -85,6 +85,13 @@ class Wiring(GeometryModel):
     route_length: Length = Field(0.0, ge=0, description="fan_in/fan_out: bump to land distance")
     offset: tuple[Length, Length] = Field((0.0, 0.0), description="route = offset: land minus bump")
 
+    @model_validator(mode="after")
+    def _routed(self):
+        if self.route in ("fan_in", "fan_out") and self.route_length <= 0:
+            raise ValueError(f"route_length: a {self.route} route needs a length > 0 (the trace from the bump "
+                             "to its land); for a land on the bump use route = 'offset'")
+        return self
+
 
 class Arrangement(GeometryModel):
     resin_thickness: Length = Field(gt=0)
