@@ -20,10 +20,9 @@ from .base import (
     gmsh_session,
     set_meshing,
     summarize,
-    UM_PER_M,
     to_si_mesh,
 )
-from .budget import MAX_CELLS, check_budget
+from .budget import MAX_CELLS, check_budget, check_sizes
 from .core_shell import CoreShell
 from .csp import ChipSizePackage
 from .external import ExternalMesh
@@ -79,7 +78,7 @@ def build_mesh(spec: Geometry, order: int = 1, algorithm: str = "hxt", threads: 
         raise GeometryError("geometry", f"region and boundary names must differ: {', '.join(sorted(clash))}")
     spec.build(spec.type)
     if spec.type != "external":  # an external mesh arrives meshed
-        check_budget(spec, max_cells, UM_PER_M)
+        check_budget(spec, max_cells)
         gmsh.model.mesh.generate(spec.dimension)
     if order > 1:
         gmsh.model.mesh.setOrder(order)
@@ -91,24 +90,6 @@ def build_mesh(spec: Geometry, order: int = 1, algorithm: str = "hxt", threads: 
         name = gmsh.model.getPhysicalName(dim, tag)
         (regions if dim == spec.dimension else boundaries)[name] = tag
     return summarize(spec.dimension, regions, boundaries)
-
-
-MIN_ELEMENT_SIZE = 1e-9  # m: below this gmsh falls back to its default size without a word
-
-
-def check_sizes(spec, node=None, path: str = "geometry") -> None:
-    """Every element size of the spec at least MIN_ELEMENT_SIZE."""
-    if node is None and not hasattr(spec, "model_dump"):
-        return  # an internal geometry (a liquid section), not a spec a user wrote
-    node = spec.model_dump() if node is None else node
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        where = f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]"
-        if isinstance(value, (dict, list)):
-            check_sizes(spec, value, where)
-        elif "element_size" in where and isinstance(value, float) and value < MIN_ELEMENT_SIZE:
-            raise GeometryError(where, f"{value:.3g} m is below the 1 nm gmsh can mesh (it would silently use "
-                                       "its default size)")
 
 
 def _check_curved_cells(dim: int) -> None:

@@ -17,36 +17,45 @@ import math
 
 import gmsh
 
-from .base import GeometryError
+from .base import UM_PER_M, GeometryError
 
+MIN_ELEMENT_SIZE = 1e-9  # m: below this gmsh falls back to its default size without a word
 MAX_CELLS = 2_000_000  # P2 in 3D: ~8M DOFs, beyond what a 2-core, 24 GB machine solves
 _CELL_MEASURE = {1: 1.0, 2: math.sqrt(3.0) / 4.0, 3: 1.0 / (6.0 * math.sqrt(2.0))}
 _LONGEST_EDGE = 1.5  # gmsh's edges reach about this times the size asked for
 
 
-def coarsest_size(spec) -> float | None:
-    """The largest element size the spec gives (metres), None if it names none."""
-    sizes = []
-
-    def walk(node, key=""):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, f"{key}.{k}")
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, key)
-        elif "element_size" in key and isinstance(node, float) and node > 0:
-            sizes.append(node)
-
+def element_sizes(spec) -> list[tuple[str, float]]:
+    """(case-file path, metres) of every element size a spec gives; none for an internal
+    geometry (a liquid section), which the solver sizes itself."""
     if not hasattr(spec, "model_dump"):
-        return None  # an internal geometry (a liquid section), sized by the solver
-    walk(spec.model_dump())
-    return max(sizes) if sizes else None
+        return []
+    out = []
+
+    def walk(node, path):
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            where = f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]"
+            if isinstance(value, (dict, list)):
+                walk(value, where)
+            elif "element_size" in where and isinstance(value, float):
+                out.append((where, value))
+
+    walk(spec.model_dump(), "geometry")
+    return out
 
 
-def least_cells(dim: int, coarsest: float, um_per_m: float) -> float:
+def check_sizes(spec) -> None:
+    """Every element size at least MIN_ELEMENT_SIZE."""
+    for where, value in element_sizes(spec):
+        if value < MIN_ELEMENT_SIZE:
+            raise GeometryError(where, f"{value:.3g} m is below the 1 nm gmsh can mesh (it would silently use "
+                                       "its default size)")
+
+
+def least_cells(dim: int, coarsest: float) -> float:
     """The lower bound for the current gmsh model (built in micrometres, not meshed)."""
-    h = _LONGEST_EDGE * coarsest * um_per_m
+    h = _LONGEST_EDGE * coarsest * UM_PER_M
     total = 0.0
     for _, tag in gmsh.model.getEntities(dim):
         try:
@@ -57,24 +66,23 @@ def least_cells(dim: int, coarsest: float, um_per_m: float) -> float:
     return total
 
 
-def _field_sizes(um_per_m: float) -> list[float]:
+def _field_sizes() -> list[float]:
     """The largest sizes of the builder's gmsh size fields (metres): graded fields grow past
     the spec's element sizes (a plating cell's far field to far / 10)."""
     f = gmsh.model.mesh.field
     out = []
     for tag in f.list():
         if f.getType(tag) == "Threshold":
-            out.append(f.getNumber(tag, "SizeMax") / um_per_m)
+            out.append(f.getNumber(tag, "SizeMax") / UM_PER_M)
     return out
 
 
-def check_budget(spec, max_cells: int, um_per_m: float) -> float:
+def check_budget(spec, max_cells: int) -> float:
     """Raise GeometryError (invalid input) if even the lower bound exceeds ``max_cells``."""
-    coarsest = coarsest_size(spec)
-    if coarsest is None:
+    sizes = [h for _, h in element_sizes(spec) if h > 0]
+    if not sizes:
         return 0.0
-    coarsest = max([coarsest] + _field_sizes(um_per_m))
-    n = least_cells(spec.dimension, coarsest, um_per_m)
+    n = least_cells(spec.dimension, max(sizes + _field_sizes()))
     if n > max_cells:
         raise GeometryError("geometry.element_size", f"these element sizes give at least {n:.2g} cells, above "
                             f"the mesh.max_cells budget of {max_cells:.2g}; use larger sizes (or raise "

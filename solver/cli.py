@@ -109,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(json_schema(), indent=2))
             return EXIT_OK
         if args.command == "check":
-            if _is_sweep(args.case) and args.overrides:
+            sweep = _is_sweep(args.case)
+            if sweep and args.overrides:
                 raise CaseError("--set: a sweep is checked as its file says (its cases' values are in its "
                                 "[sweep] set and parameters)")
-            text = _check_sweep(args.case, args.max_cases) if _is_sweep(args.case) else \
-                check(args.case, args.overrides)
+            text = _check_sweep(args.case, args.max_cases) if sweep else check(args.case, args.overrides)
             if comm.rank == 0:
                 print(text)
             return EXIT_OK

@@ -141,7 +141,7 @@ def resumed_state(checkpoint: Path, digest: str, comm, log):
             message = f"--restart: {checkpoint} is not a fill checkpoint ({type(exc).__name__}: {exc})"
     message, state = comm.bcast((message, state), root=0)
     if message:
-        raise CaseError(message[:500])
+        raise CaseError(message)
     if log is not None and state is None:
         log.info("--restart: no checkpoint in %s yet; starting from the beginning", checkpoint.parent)
     elif log is not None:

@@ -194,7 +194,7 @@ def load(path: Path, digest: str, comm) -> tuple[dict | None, dict | None]:
             message = f"--restart: cannot read {path}: {type(exc).__name__}: {exc}"
     message, meta = comm.bcast((message, meta), root=0)
     if message:
-        raise CaseError(message[:500])
+        raise CaseError(message)
     return meta, arrays
 
 
