@@ -17,10 +17,9 @@ import sys
 import time
 import traceback
 
-from mpi4py import MPI
-
-from solver.core.case import CaseError, read_input_toml
 from solver.core import interrupt
+from solver.core.case import CaseError, read_input_toml
+from solver.core.comm import MissingSolver, require_solver, world
 from solver.core.errors import MeshingError, SolveError
 from solver.core.log import get_logger
 from solver.core.version import __version__
@@ -28,7 +27,6 @@ from solver.workflow.driver import InternalError, build_mesh, check, execute_run
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, json_schema
 from solver.workflow.sweep import MAX_CASES, check_cases, expand, load_sweep
-from solver.workflow.sweep_run import run_sweep, run_sweep_case
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_IO = 0, 1, 2, 3, 4
 
@@ -92,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    comm = MPI.COMM_WORLD
+    comm = world()
     interrupt.install(comm)
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name is printed escaped, not a crash
         if hasattr(stream, "reconfigure"):
@@ -117,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             if comm.rank == 0:
                 print(text)
             return EXIT_OK
+        require_solver(args.command)
         if args.command == "mesh":
             info = build_mesh(args.case, args.out, args.overrides, args.export, comm)
             if info is not None:
@@ -125,8 +124,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"{info['out']}/mesh.msh")
             return EXIT_OK
         if args.command == "sweep":
+            from solver.workflow.sweep_run import run_sweep
+
             return run_sweep(args, log)
         if args.command == "sweep-case":
+            from solver.workflow.sweep_run import run_sweep_case
+
             return run_sweep_case(args)
         if args.command == "sweep-worker":
             from solver.workflow.executors import worker_loop
@@ -144,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     except CaseError as exc:
         if comm.rank == 0:
             print(f"sprout: invalid input: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID
+    except MissingSolver as exc:
+        print(f"sprout: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except MeshingError as exc:
         if comm.rank == 0:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 
-from mpi4py import MPI
+from solver.core.comm import world
 
 
-def get_logger(comm: MPI.Comm = MPI.COMM_WORLD, verbose: bool = False) -> logging.Logger:
+def get_logger(comm=None, verbose: bool = False) -> logging.Logger:
+    comm = world() if comm is None else comm
     log = logging.getLogger("sprout")
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)

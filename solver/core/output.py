@@ -15,8 +15,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from mpi4py import MPI
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 
 def _umask() -> int:
@@ -146,6 +150,7 @@ def write_from_root(out: Path, comm: MPI.Comm, write, fields=None) -> dict:
 def versions() -> dict[str, str]:
     import dolfinx
     import gmsh
+    from mpi4py import MPI
     from petsc4py import PETSc
 
     from solver.core.version import __version__

@@ -17,8 +17,7 @@ from __future__ import annotations
 import time
 import traceback
 from pathlib import Path
-
-from mpi4py import MPI
+from typing import TYPE_CHECKING
 
 from meshes import GeometryError
 
@@ -30,6 +29,9 @@ from solver.core.outdir import check_out, claimed
 from solver.core.output import Staging, atomic_write_json, atomic_write_text, summary
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, kind_of, load_case
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 
 class InternalError(Exception):
