@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 
-from solver.core import interrupt
+from solver.core import interrupt, provenance
 from solver.core.case import CaseError, read_input_toml
 from solver.core.comm import MissingSolver, require_solver, world
 from solver.core.errors import MeshingError, SolveError
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    provenance.set_command(sys.argv[1:] if argv is None else argv)
     log = get_logger(comm, verbose=getattr(args, "verbose", False))
     if args.command is None:
         if comm.rank == 0:

@@ -170,6 +170,8 @@ def versions() -> dict[str, str]:
 def summary(case_name: str, kind: str, status: str, ranks: int, dofs: int, wall_s: float,
             results: dict, reference: dict | None = None, **extra) -> dict:
     """The summary.json contract: fixed keys first, named scalars with units in the names."""
+    from solver.core.provenance import provenance
+
     out = {
         "case": case_name,
         "kind": kind,
@@ -178,6 +180,7 @@ def summary(case_name: str, kind: str, status: str, ranks: int, dofs: int, wall_
         "dofs": int(dofs),
         "wall_s": round(float(wall_s), 4),
         "versions": versions(),
+        "provenance": provenance(wall_s),
         "results": {k: float(v) for k, v in results.items()},
     }
     if reference is not None:
