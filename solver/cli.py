@@ -52,9 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "or --set geometry.layers[1].thickness='5 um' (repeatable)")
         return sp
 
-    run = with_case(sub.add_parser("run", help="run a case and write OUT/summary.json and fields"))
+    def with_verbosity(sp):
+        talk = sp.add_mutually_exclusive_group()
+        talk.add_argument("-q", "--quiet", action="store_true",
+                          help="only warnings and errors on stderr (the last line still says where OUT is)")
+        talk.add_argument("-v", "--verbose", action="store_true",
+                          help="also every result and each solver step's detail")
+        return sp
+
+    run = with_verbosity(with_case(sub.add_parser("run", help="run a case and write OUT/summary.json and fields")))
     run.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>)")
-    run.add_argument("-v", "--verbose", action="store_true", help="log every result, not only the key ones")
     able = ", ".join(k.name for k in KINDS.values() if k.restart)
     run.add_argument("--restart", action="store_true",
                      help=f"{able} cases: go on from what OUT holds (a checkpoint written after every growth "
@@ -62,12 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     chk = with_case(sub.add_parser("check", help="validate a case file without running it"))
     chk.add_argument("--max-cases", type=int, default=MAX_CASES, metavar="N",
                      help=f"a sweep: refuse more than N cases (default {MAX_CASES})")
-    mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
+    mesh = with_verbosity(with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, "
+                                                                 "mesh.png")))
     mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")
     mesh.add_argument("--export", action="append", default=[], metavar="FORMAT",
                       help="also write the mesh with its region names via meshio: vtu, xdmf, inp, msh, med, vtk")
     sub.add_parser("schema", help="print the JSON schema of case files")
-    sw = sub.add_parser("sweep", help="run a parameter sweep: OUT/results.csv, OUT/responses.png")
+    sw = with_verbosity(sub.add_parser("sweep", help="run a parameter sweep: OUT/results.csv, OUT/responses.png"))
     sw.add_argument("sweep", metavar="SWEEP", help="sweep file (TOML with a [sweep] table)")
     sw.add_argument("-o", "--out", metavar="OUT", required=True, help="output directory")
     sw.add_argument("--executor", choices=["local", "slurm"], default="local",
@@ -97,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     provenance.set_command(sys.argv[1:] if argv is None else argv)
-    log = get_logger(comm, verbose=getattr(args, "verbose", False))
+    log = get_logger(comm, verbose=getattr(args, "verbose", False), quiet=getattr(args, "quiet", False))
     if args.command is None:
         if comm.rank == 0:
             build_parser().print_help()

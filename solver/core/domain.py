@@ -18,6 +18,7 @@ import meshes
 from meshes import BuiltMesh
 
 from solver.core.errors import MeshingError
+from solver.core.progress import slow_notice
 
 
 @dataclass
@@ -80,8 +81,9 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         outcome: tuple[BuiltMesh | None, Exception | None] = (None, None)
         if comm.rank == 0:
             try:
-                built = meshes.build_mesh(geometry, order=order, algorithm=algorithm, threads=threads,
-                                          max_cells=max_cells)
+                with slow_notice(f"meshing the {geometry.type} geometry ({geometry.dimension}D)"):
+                    built = meshes.build_mesh(geometry, order=order, algorithm=algorithm, threads=threads,
+                                              max_cells=max_cells)
                 if msh_path is not None:
                     gmsh.write(msh_path)
                 outcome = (built, None)

@@ -48,6 +48,7 @@ from solver.core import interrupt
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.linalg import solve_scalar
+from solver.core.progress import Progress
 from solver.fronts.polyline import (
     arclength_fraction,
     hat_r_weights,
@@ -319,6 +320,7 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
     resampled = False
     dt = None  # the step that brought the wall here
     liquid = None
+    progress = Progress(targets[-1])
     while True:
         interrupt.check(comm)
         t0 = time.perf_counter()
@@ -392,8 +394,8 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
         if t >= targets[0] * (1 - 1e-12):
             targets.pop(0)
             out.steps.append(Step(t, wall.copy(), flux, volume, balance, dofs))
-            log.info("etch t = %.4g min: depth %.4g um, radius at the film %.4g um, %d steps, mass balance %.2e",
-                     t / 60, -wall[-1, 1] * 1e6, wall[0, 0] * 1e6, step_no, balance)
+            log.info("etch t = %.4g min: depth %.4g um, radius at the film %.4g um, %d steps, mass balance %.2e  [%s]",
+                     t / 60, -wall[-1, 1] * 1e6, wall[0, 0] * 1e6, step_no, balance, progress.tag(t))
         if step_no > 100000:
             raise SolveError("etch: more than 100000 steps", {"time_s": t})
     out.wall_steps = step_no

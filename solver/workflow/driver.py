@@ -27,6 +27,7 @@ from solver.core.kind import RunContext
 from solver.core.log import get_logger
 from solver.core.outdir import check_out, claimed
 from solver.core.output import Staging, atomic_write_json, atomic_write_text, summary
+from solver.core.progress import announce_form_compilation
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, kind_of, load_case
 
@@ -84,6 +85,7 @@ def _run_claimed(case, record, ctx: RunContext) -> dict:
     log, out = ctx.log, ctx.out
     size = ctx.comm.size
     log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, size, "" if size == 1 else "s", out)
+    announce_form_compilation()
     try:
         data = record.entry()(case, ctx)
     except (SolveError, MeshingError) as exc:
