@@ -88,6 +88,10 @@ class Staging:
         same names are replaced; other files in ``out`` are left alone."""
         self.comm.barrier()
         if self.comm.rank == 0:
+            if last == "summary.json" and (self.path / last).exists():
+                from solver.core.run_report import write_report
+
+                write_report(self.path)
             self.out.mkdir(parents=True, exist_ok=True)
             names = sorted(p.name for p in self.path.iterdir())
             self._remove_stale(set(names))

@@ -72,3 +72,8 @@ def test_small_shipped_case_runs_and_gives_its_headline(rel, tmp_path):
         expected = r["deposited_volume_um3"] / r["cathode_area_um2"]
     assert got == pytest.approx(expected, rel=rtol), why
     assert (tmp_path / "out" / "summary.json").exists()
+    # the run's page: its case, its headline as written in the summary, its pictures embedded
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert f">{data['case']} <span class='status ok'>ok</span>" in page
+    assert f"title='{key}'" in page and f"{got:.6g}" in page
+    assert page.count("data:image/png;base64,") == len(list((tmp_path / "out").glob("*.png")))
