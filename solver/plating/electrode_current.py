@@ -1,7 +1,7 @@
 """The current density along an electrode, at every degree of freedom on it (its ends
 included), and the statistics an engineer reads off it.
 
-Two ways to get it, each exact to the discretisation where the other is not available:
+Two ways to get it, chosen by the electrode's boundary condition:
 
 - **Kinetics at the electrode** (``nodal_values``): where the boundary condition is a
   kinetic law i(eta) (Robin type), the current density at a node is that law at the
@@ -10,11 +10,12 @@ Two ways to get it, each exact to the discretisation where the other is not avai
   the edge's cell is not.
 - **Consistent discrete flux** (``consistent_flux``): where the potential is imposed
   (primary), the flux is what the discrete equations say crosses the electrode: the
-  residual of the weak form tested with the electrode's basis functions, R_k =
-  int kappa grad(phi) . grad(psi_k) w dx, equals int q psi_k w ds for the flux q in the
-  trace space, so q solves M q = R with the electrode's (consistent) mass matrix M. Its
-  integral is the electrode's current to round-off. With kinetics the residual's volume
-  term equals the kinetic term, so for linear kinetics q equals the nodal kinetics.
+  residual of the weak form tested with a vertex's P1 hat psi_i (a combination of the P2
+  test functions), R_i = int kappa grad(phi) . grad(psi_i) w dx = int q psi_i w ds, with
+  the boundary mass lumped: q_i = R_i / int psi_i w ds, at the electrode's vertices. Its
+  weighted sum is the electrode's current to round-off; it stays positive and monotone up
+  to a singular edge (the primary disk's rim, where the true value is infinite and the
+  sampled one grows with refinement).
 
 Statistics (``ElectrodeCurrent``): the area-weighted mean is the electrode's current over
 its area (the integral of the same distribution), min and max are over the nodes, and
@@ -34,6 +35,7 @@ from petsc4py import PETSc
 import dolfinx.fem.petsc  # noqa: F401  (fem.petsc)
 from dolfinx import fem
 
+from solver.plating.electrochem import uniformity
 
 
 @dataclass
@@ -50,7 +52,7 @@ class ElectrodeCurrent:
     @property
     def uniformity(self) -> float:
         """(max - min) / (2 mean), mean area-weighted: 0 for an even distribution."""
-        return (self.maximum - self.minimum) / (2 * self.mean) if self.mean else math.inf
+        return uniformity(np.array([self.minimum, self.maximum]), self.mean)
 
 
 def electrode_dofs(V: fem.FunctionSpace, domain, name: str) -> np.ndarray:
