@@ -50,6 +50,7 @@ def test_series_derivatives_are_those_of_the_legendre_functions():
     assert newman_m_prime(0) == pytest.approx(-2 / math.pi, rel=1e-15)
 
 
+@pytest.mark.slow
 def test_series_converges_in_its_terms():
     """The truncation error is largest at the rim (where the surface potential has its
     weak singularity) and falls as terms^-2: at J = 10 the rim's i/i_avg changes by 3.4e-5
@@ -82,6 +83,7 @@ def test_series_small_j_is_the_uniformly_loaded_disk():
     assert mean == pytest.approx(8 / (3 * math.pi), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_series_large_j_is_the_primary_distribution():
     """As J -> infinity the distribution approaches the primary 0.5/sqrt(1 - (r/r0)^2)
     away from the rim (r <= 0.9 r0): 1.2 % off at J = 1e3, 0.31 % at J = 1e4 (800 terms;
