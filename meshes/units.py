@@ -26,6 +26,39 @@ from pydantic import BeforeValidator, WithJsonSchema
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 # Sheet resistance is quoted in ohm per square; the square is dimensionless.
 ureg.define("sq = 1 = square_sheet")
+# Plating shops quote current densities in amperes per square decimetre and per square foot.
+ureg.define("ASD = ampere / decimeter ** 2 = amperes_per_square_decimeter")
+ureg.define("ASF = ampere / foot ** 2 = amperes_per_square_foot")
+
+# ... and write areas and volumes without a caret: "mA/cm2", "A/dm2", "mA cm-2", "g/cm3".
+# A run of letters directly followed by 2 or 3 (or -2, -3) is read as that power when, and
+# only when, the letters name a length and the word with its digit is not a unit of its own:
+# no unit pint already knows changes meaning ("inH2O" has no word boundary after its 2; pint
+# names no length ending in 2 or 3), and "mol2" or "K3" still fail as unknown units.
+_LENGTH_POWER = re.compile(r"\b([^\W\d_]+)(-?[23])\b")
+
+
+@lru_cache(maxsize=256)
+def _is_length(name: str) -> bool:
+    found = ureg.parse_unit_name(name)
+    return bool(found) and ureg.get_dimensionality(found[0][1]) == ureg.get_dimensionality("meter")
+
+
+def _powers_with_caret(unit: str) -> str:
+    """``"mA/cm2"`` -> ``"mA/cm**2"`` (see the rule above); anything else unchanged."""
+
+    def power(m: re.Match) -> str:
+        name, digits = m.groups()
+        if ureg.parse_unit_name(name + digits.lstrip("-")) or not _is_length(name):
+            return m[0]
+        return f"{name}**{digits}"
+
+    return _LENGTH_POWER.sub(power, unit)
+
+
+# A pint preprocessor, so every parse through this registry (case values, sweep ranges and
+# their results table) reads the same spellings.
+ureg.preprocessors.insert(0, _powers_with_caret)
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 QUANTITY_PATTERN = rf"^\s*{_NUMBER}\s*\S.*$"
@@ -72,6 +105,7 @@ def _check_expression(value: str, unit: str) -> None:
     numbers and never stacked (``K*9**9**9`` would never finish)."""
     if len(unit) > MAX_UNIT_LENGTH:
         raise UnitError(f"the unit of {value[:60]!r}... is longer than {MAX_UNIT_LENGTH} characters")
+    unit = _powers_with_caret(unit)  # "cm2^3" is as stacked as "cm^2^3"
     for m in _EXPONENT.finditer(unit):
         try:
             power = float(m[2])
