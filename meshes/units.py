@@ -92,8 +92,12 @@ def _dimensionality(unit: str):
 def _describe(dimensionality) -> str:
     for dim in DIMENSIONS.values():
         if dim.dimensionality == dimensionality:
-            return f"a {dim.name}"
+            return _a(dim.name)
     return f"of dimension {dimensionality}"
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 MAX_UNIT_LENGTH = 40
@@ -125,10 +129,10 @@ def to_si(value: Any, dim: Dimension) -> float:
         raise UnitError(f"expected {dim.name} with a unit, e.g. {dim.example!r}; got {value!r}")
     if isinstance(value, (int, float)):
         raise UnitError(
-            f"a bare number is not accepted for a {dim.name}: write the unit, e.g. {dim.example!r}"
+            f"a bare number is not accepted for {_a(dim.name)}: write the unit, e.g. {dim.example!r}"
         )
     if not isinstance(value, str):
-        raise UnitError(f"expected a {dim.name} as a string with a unit, e.g. {dim.example!r}")
+        raise UnitError(f"expected {_a(dim.name)} as a string with a unit, e.g. {dim.example!r}")
     match = _SPLIT.match(value)
     if match is None:
         raise UnitError(f"{value!r} is not a number followed by a unit, e.g. {dim.example!r}")
@@ -147,7 +151,7 @@ def to_si(value: Any, dim: Dimension) -> float:
         raise UnitError(f"cannot read unit {unit!r} in {value!r}") from exc
     if quantity.dimensionality != dim.dimensionality:
         raise UnitError(
-            f"{value!r} is {_describe(quantity.dimensionality)}, expected a {dim.name} (e.g. {dim.example!r})"
+            f"{value!r} is {_describe(quantity.dimensionality)}, expected {_a(dim.name)} (e.g. {dim.example!r})"
         )
     # 15 significant digits drop the binary noise of the conversion factor
     # ("50 um" -> 5e-05, not 4.9999999999999996e-05) at a cost below 1e-15.
