@@ -21,8 +21,8 @@ from solver.core.kind import RunContext
 from solver.core.output import Staging, atomic_write_json, summary, write_from_root
 
 # --export FORMAT -> the file it writes and meshio's writer. msh is gmsh's own writer in the
-# MSH 2.2 format most other tools read, under its own name: mesh.msh (MSH 4.1, written by gmsh
-# with the named groups) is what sprout itself reads and is never overwritten.
+# MSH 2.2 format most other tools read, under a name of its own: mesh.msh (MSH 4.1 with the
+# named groups) stays as gmsh wrote it.
 EXPORTS = {"vtu": ("mesh.vtu", "vtu"), "xdmf": ("mesh.xdmf", "xdmf"), "vtk": ("mesh.vtk", "vtk"),
            "inp": ("mesh.inp", "abaqus"), "med": ("mesh.med", "med"), "msh": ("mesh_v2.msh", None)}
 # Beside the exports: the names of the ids in their integer ``region`` cell data, as the
