@@ -18,7 +18,8 @@ help:
 venv: $(STAMP)
 
 # The stamp makes a second call a no-op; it is refreshed only when the
-# dependency declaration or the pins change.
+# dependency declaration or the pins change. The distribution was called "sprout" before it
+# became sprout-wlp: a venv made then loses that install first (same packages, stale metadata).
 $(STAMP): pyproject.toml requirements.lock .ci/find-python
 	@set -e; \
 	if [ ! -x "$(PY)" ]; then \
@@ -26,7 +27,8 @@ $(STAMP): pyproject.toml requirements.lock .ci/find-python
 	  echo "creating $(VENV) with $$PYBIN ($$($$PYBIN -c 'import sys; print(sys.version.split()[0])'))"; \
 	  "$$PYBIN" -m venv "$(VENV)"; \
 	fi; \
-	echo "installing sprout and its pinned dependencies into $(VENV) ..."; \
+	echo "installing sprout (sprout-wlp) and its pinned dependencies into $(VENV) ..."; \
+	"$(PY)" -m pip uninstall --quiet --yes sprout >/dev/null 2>&1 || true; \
 	"$(PY)" -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[wheel,test]'; \
 	touch "$@"
 

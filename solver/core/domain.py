@@ -110,7 +110,11 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         "geometry_order": order,
         "element_counts": built.element_counts,
     }
-    return Domain(data.mesh, data.cell_tags, data.facet_tags, regions, boundaries, info)
+    facet_tags = data.facet_tags
+    if facet_tags is None:  # a mesh without named boundaries (an external file with none): no facet tagged
+        data.mesh.topology.create_entities(tdim - 1)
+        facet_tags = dolfinx.mesh.meshtags(data.mesh, tdim - 1, np.empty(0, np.int32), np.empty(0, np.int32))
+    return Domain(data.mesh, data.cell_tags, facet_tags, regions, boundaries, info)
 
 
 class _nothing:

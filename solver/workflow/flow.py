@@ -56,7 +56,7 @@ def check_flow(flow: FlowCase, source: str) -> list:
                 _override(raw, item, where)
         if raw.get("kind") == flow.kind:
             raise CaseError(f"{where}.case: {step.case} is itself a flow; list its steps instead")
-        cases.append(validate_case(raw, source=f"{where} {step.case}"))
+        cases.append(validate_case(raw, source=f"{where} {step.case}", folder=(base / step.case).absolute().parent))
         names = [s.name for s in flow.steps[:i]]
         for k, item in enumerate(step.merge):
             ref, file = MERGE_ITEM.match(item).groups()
@@ -94,7 +94,7 @@ def run_flow(flow: FlowCase, ctx: RunContext) -> dict:
         log.info("flow %s: step %d/%d %s (%s)", flow.name, i + 1, len(flow.steps), step.name, step.case)
         try:
             raw = _step_case(step, base, done, where)
-            case = validate_case(raw, source=f"{where} {step.case}")
+            case = validate_case(raw, source=f"{where} {step.case}", folder=(base / step.case).absolute().parent)
             record["kind"] = case.kind
             record["inputs_digest"] = case_digest(resolved_case(case))
             prior = before.get(step.name)
