@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml requirements.lock .ci/find-python
 DEMO_CASE := cases/csp_cooldown_diced.toml
 demo: $(STAMP)
 	@$(MPIRUN) -n $(NP) $(VENV)/bin/sprout run $(DEMO_CASE) -o results/demo -q
-	@$(PY) -m solver.core.report results/demo/summary.json
+	@$(PY) -m solver.workflow.report results/demo/summary.json
 
 test: test-serial test-mpi
 

@@ -28,7 +28,7 @@ def test_the_readme_shows_the_demo_as_it_runs(tmp_path, sprout, root, python):
     out = tmp_path / "demo"
     r = sprout("run", demo_case(root), "-o", out, "-q", ranks=2, timeout=600)
     assert r.returncode == 0 and r.stderr == "", r.stderr
-    printed = subprocess.run([python, "-m", "solver.core.report", str(out / "summary.json")], capture_output=True,
+    printed = subprocess.run([python, "-m", "solver.workflow.report", str(out / "summary.json")], capture_output=True,
                              text=True, cwd=root, check=True).stdout
     assert "warning" not in printed
     shown = BLOCK.search((root / "README.md").read_text())

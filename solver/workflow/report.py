@@ -1,7 +1,7 @@
-"""``python -m solver.core.report OUT/summary.json``: what a run found, in a few lines on a
+"""``python -m solver.workflow.report OUT/summary.json``: what a run found, in a few lines on a
 terminal (``make demo`` prints it; OUT/report.html is the full page).
 
-A stress case gets a table by load step: temperature, warpage, the mean von Mises stress of
+A stress result (warpage and region stresses) gets a table by load step: temperature, warpage, the mean von Mises stress of
 each region (means over the region: the peaks at corners and edges are singular and depend
 on the mesh) and, for a package, the corner bump against the centre bump. Other kinds list
 their key results with units, and the closed form where the case has one."""
@@ -24,9 +24,9 @@ def report(path: str) -> str:
         lines.append(f"  {description}")
     r = data["results"]
     steps = [s["name"] for s in data.get("steps", []) if isinstance(s, dict) and "temperature_degC" in s]
-    if data["kind"] == "thermoelastic":
-        lines += _stress_table(r, [f"{s}_" for s in steps] if any(f"{s}_warpage_um" in r for s in steps) else [""],
-                               steps or ["load"])
+    prefixes = [f"{s}_" for s in steps] if any(f"{s}_warpage_um" in r for s in steps) else [""]
+    if f"{prefixes[0]}warpage_um" in r and any(k.startswith(f"{prefixes[0]}mean_von_mises_") for k in r):
+        lines += _stress_table(r, prefixes, steps if prefixes != [""] else ["load"])
     else:
         from solver.core.run_report import unit_of
         from solver.workflow.registry import KINDS
