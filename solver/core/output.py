@@ -62,6 +62,16 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def list_in_summary(folder: Path, name: str) -> None:
+    """Add ``name`` to the ``files`` of ``folder/summary.json`` (files written after it)."""
+    path = Path(folder) / "summary.json"
+    data = json.loads(path.read_text())
+    files = data.get("files")
+    if isinstance(files, list) and name not in files:
+        data["files"] = files + [name]
+        atomic_write_json(path, data)
+
+
 def write_csv(path: Path, header: list[str], rows: np.ndarray) -> None:
     lines = [",".join(header)]
     lines += [",".join(f"{v:.10g}" for v in row) for row in np.atleast_2d(rows)]
@@ -89,8 +99,10 @@ class Staging:
         self.comm.barrier()
         if self.comm.rank == 0:
             if last == "summary.json" and (self.path / last).exists():
+                from solver.core.resolved_toml import write_for_current_run
                 from solver.core.run_report import write_report
 
+                write_for_current_run(self.path)
                 write_report(self.path)
             self.out.mkdir(parents=True, exist_ok=True)
             names = sorted(p.name for p in self.path.iterdir())

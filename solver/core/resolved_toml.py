@@ -17,6 +17,7 @@ import math
 import re
 import types
 import typing
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,31 @@ def _string(s: str) -> str:
     # JSON's escapes are TOML's basic-string escapes; DEL is the one control character JSON
     # leaves raw and TOML refuses
     return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+# -- the run being written -------------------------------------------------------------------
+# The run driver names the case it is running; the staging folder's commit writes it back as
+# case.resolved.toml beside case.resolved.json, for every kind, without each kind's writer
+# knowing (a flow's step sets its own case for the time it runs).
+RUN_CASE: ContextVar[tuple[BaseModel, str] | None] = ContextVar("sprout_run_case", default=None)
+
+
+def write_for_current_run(folder: Path) -> None:
+    """``folder/case.resolved.toml`` (atomic) when the folder holds a resolved case of the
+    run the driver is running; the summary lists it among its files."""
+    current = RUN_CASE.get()
+    if current is not None and (folder / "case.resolved.json").exists():
+        write_resolved_toml(folder, *current)
+
+
+def write_resolved_toml(folder: Path, case: BaseModel, source: str) -> None:
+    """``folder/case.resolved.toml`` (atomic), listed in ``folder/summary.json`` if there."""
+    from solver.core.output import atomic_write_text, list_in_summary
+    from solver.core.provenance import git_revision
+    from solver.core.version import __version__
+
+    header = (f"{case.name}: the case as sprout {__version__} ran it (git {git_revision() or 'n/a'}), from "
+              f"{source}.\nEvery value is written, in SI units; `sprout run case.resolved.toml` runs it again.")
+    atomic_write_text(Path(folder) / "case.resolved.toml", resolved_toml(case, source, header))
+    if (Path(folder) / "summary.json").exists():
+        list_in_summary(folder, "case.resolved.toml")

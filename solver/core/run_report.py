@@ -169,12 +169,8 @@ def _finite(v) -> bool:
 def write_report(folder: Path) -> None:
     """report.html beside the summary.json in ``folder`` (atomic); the summary lists it among
     its files."""
-    from solver.core.output import atomic_write_json, atomic_write_text
+    from solver.core.output import atomic_write_text, list_in_summary
 
-    path = folder / "summary.json"
-    data = json.loads(path.read_text())
-    files = data.get("files")
-    if isinstance(files, list) and "report.html" not in files:
-        data["files"] = files + ["report.html"]
-        atomic_write_json(path, data)
+    list_in_summary(folder, "report.html")
+    data = json.loads((folder / "summary.json").read_text())
     atomic_write_text(folder / "report.html", report_html(data, folder))

@@ -28,6 +28,7 @@ from solver.core.log import get_logger
 from solver.core.outdir import check_out, claimed
 from solver.core.output import Staging, atomic_write_json, atomic_write_text, summary
 from solver.core.progress import announce_form_compilation
+from solver.core.resolved_toml import RUN_CASE
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, kind_of, load_case
 
@@ -86,6 +87,7 @@ def _run_claimed(case, record, ctx: RunContext) -> dict:
     size = ctx.comm.size
     log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, size, "" if size == 1 else "s", out)
     announce_form_compilation()
+    running = RUN_CASE.set((case, ctx.source))
     try:
         data = record.entry()(case, ctx)
     except (SolveError, MeshingError) as exc:
@@ -100,6 +102,8 @@ def _run_claimed(case, record, ctx: RunContext) -> dict:
         raise  # OSError: the file system's (disk full, permissions), reported as such by the CLI
     except Exception as exc:
         raise internal_error(case, ctx, exc) from exc
+    finally:
+        RUN_CASE.reset(running)
     data["out"] = str(out)
     log_results(record, data, log)
     return data

@@ -23,6 +23,7 @@ from solver.core.case import CaseError, apply_override, case_digest, read_case_t
 from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
 from solver.core.output import atomic_write_json, summary
+from solver.core.resolved_toml import write_resolved_toml
 from solver.core.run_report import write_report
 from solver.workflow.flow_schema import MERGE_ITEM, REQUIREMENT, STEP_REFERENCE, FlowCase, FlowStep, reference_terms
 from solver.workflow.registry import KINDS, validate_case
@@ -236,6 +237,7 @@ def _write(flow, out, comm, records, status, t0, source, reason) -> dict:
                    time.perf_counter() - t0, flat, source=source, steps=records, **extra)
     if comm.rank == 0:
         atomic_write_json(out / "summary.json", data)
+        write_resolved_toml(out, flow, source)
         write_report(out)
     comm.barrier()
     data["out"] = str(out)

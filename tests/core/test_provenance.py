@@ -62,3 +62,17 @@ def test_resolved_toml_reads_back_to_the_same_case(path, tmp_path):
             step["case"] = str((path.parent / step["case"]).resolve())
     assert again.model_dump() == expected
     assert resolved_toml(again, again_path) == text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", ["validation/bimetal_strip.toml", "etch/tapered_film_hole.toml",
+                                 "plating/parallel_plates_bv.toml"])
+def test_the_resolved_case_runs_again_to_the_same_results(rel, tmp_path, run_cli, root):
+    """OUT/case.resolved.toml, run from OUT's own folder (its paths are absolute), gives the
+    very same results (bit for bit: the same doubles go in), for a stress, an etch and a
+    plating case."""
+    first = run_cli(root / "cases" / rel, tmp_path / "first")
+    again = run_cli(tmp_path / "first" / "case.resolved.toml", tmp_path / "again")
+    assert "case.resolved.toml" in first["files"] and "report.html" in first["files"]
+    assert again["results"] == first["results"]
+    assert again["case"] == first["case"]
