@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import time
@@ -80,6 +81,9 @@ def local_reference(tmp_path_factory, sprout):
     out = tmp_path_factory.mktemp("sweep") / "local"
     r = sprout("sweep", GRID, "-o", out, "-j", "2")
     assert r.returncode == 0, r.stderr
+    # each finished case says how far the sweep is: n/N, then time so far and left
+    done = re.findall(r"case_\d{4}: ok  \[(\d)/4; \d+ %, \S+(, ETA \S+)?\]", r.stderr)
+    assert [int(n) for n, _ in done] == [1, 2, 3, 4] and done[0][1].startswith(", ETA"), r.stderr
     return out
 
 
