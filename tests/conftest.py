@@ -100,7 +100,10 @@ def run_cli(sprout, read_summary):
     def run_cli(case, out, *args, ranks: int = 1, timeout: float = 300, expect: int = 0) -> dict:
         r = sprout("run", case, "-o", out, *args, ranks=ranks, timeout=timeout)
         assert r.returncode == expect, r.stderr
-        return read_summary(out)
+        data = read_summary(out)
+        overrides = [str(args[i + 1]) for i, a in enumerate(args[:-1]) if a == "--set"]
+        assert_declared(case, overrides, data)
+        return data
 
     return run_cli
 
@@ -113,11 +116,28 @@ def run_case():
 
     def run_case(case, out, *overrides) -> dict:
         data = solver.run_case(case, out, list(overrides), MPI.COMM_WORLD)
+        assert_declared(case, list(overrides), data)
         assert data["status"] == "ok", data
         assert data["ranks"] == MPI.COMM_WORLD.size
         return data
 
     return run_case
+
+
+def assert_declared(case, overrides: list[str], data: dict) -> None:
+    """Every result a run reported is one its kind declares (solver.core.result_names): what
+    a flow's show/require and a sweep's responses are checked against before they run."""
+    from solver.workflow.registry import KINDS, load_case
+
+    try:
+        loaded = load_case(case, overrides)
+    except solver.CaseError:
+        return  # a run that was meant to be refused
+    declared = KINDS[loaded.kind].declared_results(loaded)
+    if declared is None:
+        return
+    unknown = [k for k in data.get("results", {}) if not declared.knows(k)]
+    assert not unknown, f"results the {loaded.kind} kind does not declare: {unknown}"
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,9 @@ class CaseKind:
     mesh: bool = True  # has a geometry that `sprout mesh` can build
     # files a run of this kind writes for a later flow step to merge ("concavity.toml")
     hands_over: tuple[str, ...] = ()
+    # "module:function" (case) -> ResultNames: the results a case of this kind reports,
+    # before it runs (a flow's show/require, a sweep's responses); None: not declared
+    result_names: str | None = None
 
     def entry(self) -> Callable[[Any, RunContext], dict]:
         return _load(self.run)
@@ -75,6 +78,10 @@ class CaseKind:
     def check_restart(self, out: Path, digest: str) -> None:
         if self.restart_check is not None:
             _load(self.restart_check)(out, digest)
+
+    def declared_results(self, case):
+        """The kind's :class:`~solver.core.result_names.ResultNames` for ``case``, or None."""
+        return _load(self.result_names)(case) if self.result_names is not None else None
 
     def key_results_of(self, data: dict) -> dict:
         """The key results of a run's summary; a load path's steps prefix theirs with the

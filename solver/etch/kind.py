@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from solver.core.kind import CaseKind
+from solver.core.result_names import ResultNames
 from solver.etch.schema import EtchCase
 
 
@@ -14,6 +15,16 @@ def describe(case: EtchCase, source: str = "") -> str:
             f"{len(e.times)} times to {e.times[-1] / 60:.4g} min)")
 
 
+RESULTS = (
+    "depth_um", "undercut_um", "etch_factor", "etch_distance_um", "etch_time_min", "radius_at_film_um",
+    "etched_volume_um3", "etched_volume_per_hole_um3", "deepest_um", "max_shape_error_um", "mass_balance_rel",
+    "reaction_limited_depth_um", "depth_over_reaction_limited",
+)
+
+
+def result_names(case: EtchCase) -> ResultNames:
+    return ResultNames(RESULTS)
+
 ETCH = CaseKind(
     name="etch",
     model=EtchCase,
@@ -23,4 +34,5 @@ ETCH = CaseKind(
     key_results=("depth_um", "undercut_um", "etch_factor", "etched_volume_per_hole_um3", "max_shape_error_um",
                  "mass_balance_rel"),
     hands_over=("concavity.toml",),
+    result_names="solver.etch.kind:result_names",
 )

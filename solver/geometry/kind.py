@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from solver.core.kind import CaseKind
+from solver.core.result_names import ResultNames
 from solver.geometry.schema import GeometryCase
 
 
@@ -13,6 +14,19 @@ def describe(case: GeometryCase, source: str = "") -> str:
             f"{', '.join(geo.region_names())}; boundaries: {', '.join(geo.boundary_names())}")
 
 
+# {region}: the geometry's regions; {level}: a CSP's second and higher arrangements (_2, _3, ...)
+RESULTS = (
+    "cells", "nodes", "quality_min", "quality_mean", "mesh_s", "cells_{region}", "area_{region}_mm2",
+    "volume_{region}_mm3", "resin_thickness_um{level}", "tip_projection_um{level}", "wiring_thickness_um{level}",
+    "concavity_depth_um", "concavity_radius_at_film_um", "undercut_um", "bump_depth_below_film_um",
+    "bump_radius_at_film_um", "barrier_thickness_um",
+)
+
+
+def result_names(case: GeometryCase) -> ResultNames:
+    levels = ("",) + tuple(f"_{k}" for k in range(2, 7))
+    return ResultNames(RESULTS, {"region": tuple(case.geometry.region_names()), "level": levels})
+
 GEOMETRY = CaseKind(
     name="geometry",
     model=GeometryCase,
@@ -21,4 +35,5 @@ GEOMETRY = CaseKind(
     title="a structure and its mesh only",
     key_results=("cells", "quality_min", "tip_projection_um", "wiring_thickness_um", "concavity_depth_um",
                  "undercut_um", "barrier_thickness_um", "bump_depth_below_film_um", "bump_radius_at_film_um"),
+    result_names="solver.geometry.kind:result_names",
 )

@@ -23,6 +23,7 @@ from solver.core.case import CaseError, apply_override, case_digest, read_case_t
 from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
 from solver.core.output import atomic_write_json, summary
+from solver.core.result_names import check_names
 from solver.core.resolved_toml import write_resolved_toml
 from solver.core.run_report import write_report
 from solver.workflow.flow_schema import MERGE_ITEM, REQUIREMENT, STEP_REFERENCE, FlowCase, FlowStep, reference_terms
@@ -59,6 +60,15 @@ def check_flow(flow: FlowCase, source: str) -> list:
             raise CaseError(f"{where}.case: {step.case} is itself a flow; list its steps instead")
         cases.append(validate_case(raw, source=f"{where} {step.case}", folder=(base / step.case).absolute().parent))
         names = [s.name for s in flow.steps[:i]]
+        declared = KINDS[cases[-1].kind].declared_results(cases[-1])
+        check_names(declared, list(step.show or []), f"{where}.show", f"of a {cases[-1].kind} case like this step's")
+        check_names(declared, [REQUIREMENT.match(r).group(1) for r in step.require], f"{where}.require",
+                    f"of a {cases[-1].kind} case like this step's")
+        for field, ref, key in step.references():
+            if key is not None and ref in names:
+                earlier = cases[names.index(ref)]
+                check_names(KINDS[earlier.kind].declared_results(earlier), [key], f"{where}.{field}: {{{ref}.{key}}}",
+                            f"step {ref!r} ({earlier.kind})")
         for k, item in enumerate(step.merge):
             ref, file = MERGE_ITEM.match(item).groups()
             record = KINDS[cases[names.index(ref)].kind]

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from solver.core.case import CaseError, CaseName, format_validation_error, read_input_toml
 from solver.core.output import atomic_write_json, atomic_write_text
+from solver.core.result_names import check_names
 from solver.workflow.registry import kind_of, load_case
 
 
@@ -190,13 +191,17 @@ def _latin_hypercube(spec: SweepSpec, keys: list[str]) -> list[tuple]:
 
 
 def check_cases(base: Path, spec: SweepSpec, cases: list[SweepCase]) -> None:
-    """Every case must be valid before anything runs (exit 2 names the case and field)."""
-    for case in cases:
+    """Every case must be valid before anything runs (exit 2 names the case and field), and
+    every response one the cases report."""
+    for k, case in enumerate(cases):
         try:
             loaded = load_case(base, spec.set + case.overrides())
             kind_of(loaded).check_inputs(loaded, str(base))  # a flow's steps as far as known beforehand
         except CaseError as exc:
             raise CaseError(f"sweep {case.id} ({_describe(case)}): {exc}") from None
+        if k == 0:  # the parameters change values, not which results a case reports
+            check_names(kind_of(loaded).declared_results(loaded), list(spec.responses), "sweep.responses",
+                        f"of {loaded.name} ({loaded.kind})")
 
 
 def _describe(case: SweepCase) -> str:

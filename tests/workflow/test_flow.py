@@ -274,3 +274,24 @@ def test_a_sweep_over_a_flow_checks_each_step_before_running(tmp_path, sprout):
     r = sprout("check", tmp_path / "sweep.toml")
     assert r.returncode == 2
     assert "case_0001" in r.stderr and "steps[1] (barrier)" in r.stderr and "growth.time" in r.stderr
+
+
+@pytest.mark.parametrize("edit, where, name", [
+    (("require = []", 'require = ["undercutt_um < 5"]'), "steps[0] (etch).require[0]", "undercutt_um"),
+    (("name = \"barrier\"", "name = \"barrier\"\nshow = [\"coat_mean_thickness_um\", \"void_cuont\"]"),
+     "steps[1] (barrier).show[1]", "void_cuont"),
+    (("{etch.depth_um} um\",\n       \"geometry.barrier", "{etch.deepth_um} um\",\n       \"geometry.barrier"),
+     "steps[2] (stack).set[0]: {etch.deepth_um}", "deepth_um"),
+])
+def test_a_result_name_no_step_reports_is_refused_before_running(edit, where, name, tmp_path, sprout):
+    """A typo in a step's require or show, or in a {step.result} reference, named a result no
+    step reports: it passed, showed nothing, or stopped the flow when the step ended. Now
+    `sprout check` (and run) refuse it at once, naming the field and what the step does
+    report."""
+    flow = small_flow(tmp_path / "flow.toml")
+    text = flow.read_text()
+    assert edit[0] in text
+    flow.write_text(text.replace(edit[0], edit[1], 1))
+    r = sprout("check", flow)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert where in r.stderr and f"{name!r} is not a result" in r.stderr and "it reports e.g." in r.stderr

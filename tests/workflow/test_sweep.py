@@ -217,3 +217,17 @@ responses = ["attach_die_edge_energy_density_per_cycle_kJ_per_m3"]
         assert (out / "cases" / case / "checkpoint.npz").exists()
     left = subprocess.run(["pgrep", "-f", f"sweep-worker {out}"], capture_output=True, text=True).stdout
     assert left == "", left
+
+
+def test_a_response_no_case_reports_is_refused(tmp_path, sprout):
+    """A sweep's responses name results of cases not run yet; a typo (curvature_1_per_mm)
+    used to plot nothing after the whole sweep. It is refused before any case runs, in
+    check and in sweep, naming the entry and the results the base case reports."""
+    sweep = tmp_path / "grid.toml"
+    sweep.write_text(GRID.read_text().replace("../validation/", f"{GRID.parent.parent}/validation/")
+                     .replace('"curvature_1_per_m"', '"curvature_1_per_mm"'))
+    for args in (("check", sweep), ("sweep", sweep, "-o", tmp_path / "out")):
+        r = sprout(*args)
+        assert r.returncode == 2 and "sweep.responses[0]: 'curvature_1_per_mm' is not a result" in r.stderr, r.stderr
+        assert "curvature_1_per_m" in r.stderr  # what it does report
+    assert not (tmp_path / "out").exists()
