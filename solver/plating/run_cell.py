@@ -70,7 +70,7 @@ def run_plating(case, ctx: RunContext) -> dict:
         atomic_write_json(staging.file("case.resolved.json"), resolved)
         data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
                        time.perf_counter() - t0, results, None, source=source,
-                       files=["summary.json", "case.resolved.json", "cathode_current.csv", "potential.bp"],
+                       files=["summary.json", "case.resolved.json", "cathode_current.csv", *fields.files],
                        solver={"method": "newton+mumps" if sol.newton_iterations else "mumps",
                                "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
                                "mesh_s": round(mesh_s, 4), **sol.info},
@@ -78,7 +78,8 @@ def run_plating(case, ctx: RunContext) -> dict:
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write, fields=field_writer(comm, "potential", [sol.phi]))
+    fields = field_writer(domain, "potential", [sol.phi], case.fields.vtx)  # runs before write(), which lists its files
+    return write_from_root(out, comm, write, fields=fields)
 
 
 def cathode_area(dist) -> float:
@@ -161,7 +162,7 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
         atomic_write_json(staging.file("case.resolved.json"), resolved)
         data = summary(case.name, case.kind, "ok", comm.size, dist.W.dofmap.index_map.size_global * 2,
                        time.perf_counter() - t0, results, None, source=source,
-                       files=["summary.json", "case.resolved.json", "potential_concentration.bp"],
+                       files=["summary.json", "case.resolved.json", *fields.files],
                        solver={"method": "newton+mumps (monolithic potential and concentration)",
                                "electrolyte_model": el.model,
                                "newton_iterations": out_state["newton_iterations"],
@@ -173,4 +174,5 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
 
     phi, c = dist.u.sub(0).collapse(), dist.u.sub(1).collapse()
     phi.name, c.name = "electrolyte_potential_V", "concentration_mol_per_m3"
-    return write_from_root(out, comm, write, fields=field_writer(comm, "potential_concentration", [phi, c]))
+    fields = field_writer(domain, "potential_concentration", [phi, c], case.fields.vtx)
+    return write_from_root(out, comm, write, fields=fields)
