@@ -127,15 +127,28 @@ class FieldFiles:
                                                        point_data, cell_data, fd))
 
     def profile(self, name: str, points: np.ndarray | None, point_data: dict | None, t: float = 0.0,
-                field_data: dict | None = None) -> None:
+                domain=None, region: str | None = None, boundary: str | None = None) -> None:
         """A polyline through ``points`` (n, 3) in their order, with ``point_data`` (each
-        (n,) or (n, k)); given on rank 0 (ignored elsewhere)."""
+        (n,) or (n, k)), given on rank 0 (ignored elsewhere): a profile along a 1D mesh or a
+        boundary. With ``domain``, the segments carry the tag of its ``region`` (cell data
+        ``region``) or ``boundary`` (``boundary``) and the file its names."""
+        cell_data, fd = {}, {}
+        if domain is not None:
+            self._remember(domain)
+            fd = self._field_data(domain)
+            if region is not None:
+                cell_data["region"] = domain.regions[region]
+            if boundary is not None:
+                cell_data["boundary"] = domain.boundaries[boundary]
+
         def write(path):
-            cells = np.column_stack([np.arange(len(points) - 1), np.arange(1, len(points))])
+            n = len(points)
+            cells = np.column_stack([np.arange(n - 1), np.arange(1, n)])
             _write_vtu(path, np.asarray(points, dtype=float), cells, "line",
-                       {k: np.asarray(v, dtype=float) for k, v in point_data.items()}, {}, field_data or {})
+                       {k: _vtk_values(np.asarray(v, dtype=float)) for k, v in point_data.items()},
+                       {k: np.full(n - 1, v, dtype=np.int32) for k, v in cell_data.items()}, fd)
         if self.comm.rank == 0:
-            self._check_names(name, list(point_data))
+            self._check_names(name, list(point_data) + list(cell_data))
         self._next(name, t, write)
 
     # -- the end --------------------------------------------------------------------------
