@@ -192,12 +192,12 @@ def concavity_toml(points, comment: str) -> str:
     return f"# {comment}\n[geometry.concavity]\nprofile = [\n{rows}]\n"
 
 
-def field_writer(domain, name: str, functions: list, vtx: bool = False):
-    """A ``fields`` hook for write_from_root: the functions (on ``domain``'s mesh) as
-    ``fields/<name>.pvd`` with one VTU, the region legend and the boundaries beside them
-    (:mod:`solver.core.fields`); ``vtx`` also writes VTX ``.bp``. Once it ran, its
+def field_writer(domain, name: str, functions: list, vtx: bool = False, t: float = 0.0):
+    """A ``fields`` hook for write_from_root: the functions (on ``domain``'s mesh) at time
+    ``t`` as ``fields/<name>.pvd`` with one VTU, the region legend and the boundaries beside
+    them (:mod:`solver.core.fields`); ``vtx`` also writes VTX ``.bp``. Once it ran, its
     ``files`` lists what it wrote (relative to OUT) for the summary."""
-    return field_hook(domain.comm, vtx, lambda ff: ff.write(name, domain, functions))
+    return field_hook(domain.comm, vtx, lambda ff: ff.write(name, domain, functions, t))
 
 
 def field_hook(comm: MPI.Comm, vtx: bool, write):

@@ -117,7 +117,7 @@ def run_fill(case, ctx: RunContext) -> dict:
         return data
 
     # the electrolyte at the end (the last mesh)
-    fields = field_writer(state.domain, "electrolyte", state.fields, case.fields.vtx)
+    fields = field_writer(state.domain, "electrolyte", state.fields, case.fields.vtx, t=state.time)
     return write_from_root(out, comm, write, fields=fields)
 
 
