@@ -80,8 +80,6 @@ class FieldFiles:
     def write(self, name: str, domain, functions: list, t: float = 0.0) -> None:
         """The functions (one mesh: ``domain``'s) at time ``t`` as the next VTU of
         ``<name>.pvd``."""
-        from dolfinx import fem
-
         self._remember(domain)
         point = [f for f in functions if _degree(f) > 0]
         cell = [f for f in functions if _degree(f) == 0]
@@ -89,7 +87,7 @@ class FieldFiles:
         n_cells = domain.mesh.topology.index_map(domain.tdim).size_local
         point_data = {}
         for f in point:
-            g = layout.function(f, fem)
+            g = layout.function(f)
             bs = g.function_space.dofmap.index_map_bs
             local = g.x.array.reshape(-1, bs)[layout.used]
             point_data[f.name] = layout.gather_points(local)
@@ -269,7 +267,7 @@ class _CellLayout:
 
         msh = domain.mesh
         self.comm = comm = domain.comm
-        self.domain, self.discontinuous, self.degree = domain, discontinuous, degree
+        self.discontinuous, self.degree = discontinuous, degree
         tdim = domain.tdim
         n_cells = msh.topology.index_map(tdim).size_local
         self.space = fem.functionspace(msh, ("DG" if discontinuous else "Lagrange", degree))
@@ -294,9 +292,11 @@ class _CellLayout:
             self.cells = np.searchsorted(unique, np.concatenate([p[2] for p in parts]))
             self.region = np.concatenate([p[3] for p in parts])
 
-    def function(self, f, fem):
+    def function(self, f):
         """``f`` in this layout's space of its value shape (the same node numbering as the
         scalar space: checked)."""
+        from dolfinx import fem
+
         shape = tuple(f.function_space.value_shape)
         if shape not in self._spaces:
             family = "DG" if self.discontinuous else "Lagrange"

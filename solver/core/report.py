@@ -27,7 +27,7 @@ def report(path: str) -> str:
         lines.append(f"  warning: {w}")
     out = Path(path).parent
     pictures = sorted(p.name for p in out.glob("*.png"))
-    fields = sorted(p.name for p in out.glob("*.bp"))
+    fields = sorted(f"fields/{p.name}" for p in (out / "fields").glob("*.pvd"))
     lines.append(f"  files in {out}/: summary.json, {', '.join(pictures + fields)}")
     return "\n".join(lines)
 

@@ -52,7 +52,7 @@ def _open(path: Path, legend: dict) -> meshio.Mesh:
         mesh = meshio.read(path)
     except SystemExit:  # meshio's answer to a VTU it cannot read
         pytest.fail(f"meshio could not read {path.name}")
-    names = {**{n: int(t) for t, n in legend["regions"].items()}, **{n: int(t) for t, n in legend["boundaries"].items()}}
+    names = {n: int(t) for kind in ("regions", "boundaries") for t, n in legend[kind].items()}
     for name, (tag, _dim) in mesh.field_data.items():
         assert names.get(name) == tag, (path.name, name, tag)
     if "region" in mesh.cell_data:
