@@ -21,7 +21,8 @@ What a file holds:
 - field data: every region and boundary name as [tag, dimension], as meshio reads a
   gmsh file's physical names.
 
-Beside them: ``regions.json`` (the legend: tag -> name for regions and boundaries) and
+Beside them: ``regions.json`` (the legend: tag -> name for regions and boundaries, and the
+coordinates' unit) and
 ``boundaries.vtu`` (every named boundary's facets, straight-sided, with cell data
 ``boundary``). ``surface`` writes functions on one boundary's facets (values at their
 vertices), ``profile`` a polyline given on rank 0. ``vtx=True`` also writes the volume
@@ -169,8 +170,9 @@ class FieldFiles:
                 _atomic_text(self.folder / f"{name}.pvd",
                              '<?xml version="1.0"?>\n<VTKFile type="Collection" version="0.1">\n  <Collection>\n'
                              f"{rows}  </Collection>\n</VTKFile>\n")
-            legend = {kind: dict(sorted(names.items(), key=lambda kv: int(kv[0])))
-                      for kind, names in self._legend.items()}
+            legend = {"length_unit": "m"}  # the points' coordinates
+            legend.update({kind: dict(sorted(names.items(), key=lambda kv: int(kv[0])))
+                           for kind, names in self._legend.items()})
             _atomic_text(self.folder / "regions.json", json.dumps(legend, indent=2) + "\n")
 
         self._on_root(collections)

@@ -139,7 +139,8 @@ def test_written_fields_are_the_functions_with_their_names(shared_tmp, vtx):
     errors = None
     if comm.rank == 0:
         series, legend = read_fields(out)
-        assert legend == {"regions": {"1": "die", "2": "resin"}, "boundaries": {"5": "inlet", "6": "outlet"}}
+        assert legend == {"length_unit": "m", "regions": {"1": "die", "2": "resin"},
+                          "boundaries": {"5": "inlet", "6": "outlet"}}
         assert [t for t, _ in series["volume"]] == [0.0, 2.0]
         vol = series["volume"][1][1]
         X = vol.points
