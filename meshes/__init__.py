@@ -22,7 +22,7 @@ from .base import (
     summarize,
     to_si_mesh,
 )
-from .budget import MAX_CELLS, check_budget, check_sizes
+from .budget import MAX_CELLS, check_budget, check_sizes, check_spec_budget
 from .core_shell import CoreShell
 from .csp import ChipSizePackage
 from .external import ExternalMesh
@@ -58,6 +58,7 @@ __all__ = [
     "WaferCell",
     "build_mesh",
     "check_sizes",
+    "check_spec_budget",
     "gmsh_session",
 ]
 
@@ -73,6 +74,7 @@ def build_mesh(spec: Geometry, order: int = 1, algorithm: str = "hxt", threads: 
     set_meshing(algorithm, threads)
     spec.check()
     check_sizes(spec)
+    check_spec_budget(spec, max_cells)
     clash = set(spec.region_names()) & set(spec.boundary_names())
     if clash:
         raise GeometryError("geometry", f"region and boundary names must differ: {', '.join(sorted(clash))}")

@@ -7,9 +7,12 @@ triangle, 1/(6 sqrt 2) for a tetrahedron), k = 1.5 allows for the longest edges 
 leaves. A lower bound never refuses a mesh that fits: every shipped case meshes 2.2 to a few
 hundred times it (graded sizes refine well below H).
 
-It costs only the OCC measures of the built geometry, so a slip of units (1 um for 60 um on
-a package: 300 s and 2.8 GB of meshing before, without an end) is refused before gmsh
-meshes anything."""
+Two checks use it. Before anything is built, a geometry that knows a measure it surely
+meshes (``least_cells()``: a package's die, a layered plate's exact count) is bounded from its
+spec alone, in microseconds, so ``sprout check`` and ``run`` refuse a slip of units (1 um for
+60 um on a package: 300 s and 2.8 GB of meshing before, without an end) before the CAD
+kernel is started. After the build, every geometry is bounded from the OCC measures of all
+its entities, before gmsh meshes anything."""
 
 from __future__ import annotations
 
@@ -77,14 +80,34 @@ def _field_sizes() -> list[float]:
     return out
 
 
+def cells_in(measure: float, coarsest: float, dim: int) -> float:
+    """The least number of cells of size at most ``coarsest`` (m) that fill ``measure`` (m^dim)."""
+    return measure / (_CELL_MEASURE[dim] * (_LONGEST_EDGE * coarsest) ** dim)
+
+
+def check_spec_budget(spec, max_cells: int) -> float:
+    """The check before any build: GeometryError if the spec's own lower bound
+    (``spec.least_cells()``, where the geometry has one) exceeds ``max_cells``."""
+    bound = getattr(spec, "least_cells", None)
+    n = bound() if bound is not None else None
+    if n is not None:
+        _refuse_above(n, max_cells)
+    return n or 0.0
+
+
 def check_budget(spec, max_cells: int) -> float:
-    """Raise GeometryError (invalid input) if even the lower bound exceeds ``max_cells``."""
+    """The check after the build (the current gmsh model, not meshed): GeometryError if the
+    lower bound from the OCC measures exceeds ``max_cells``."""
     sizes = [h for _, h in element_sizes(spec) if h > 0]
     if not sizes:
         return 0.0
     n = least_cells(spec.dimension, max(sizes + _field_sizes()))
+    _refuse_above(n, max_cells)
+    return n
+
+
+def _refuse_above(n: float, max_cells: int) -> None:
     if n > max_cells:
         raise GeometryError("geometry.element_size", f"these element sizes give at least {n:.2g} cells, above "
                             f"the mesh.max_cells budget of {max_cells:.2g}; use larger sizes (or raise "
                             "mesh.max_cells)")
-    return n

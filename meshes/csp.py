@@ -478,6 +478,19 @@ class ChipSizePackage(GeometryModel):
         out, _ = occ.intersect([(dim, disk)], [(dim, cut)])
         return [e for e in out if e[0] == dim]
 
+    def least_cells(self) -> float:
+        """A lower bound of the cell count from the spec alone: the die, meshed at the
+        coarsest size any region asks for (meshes.budget)."""
+        from .budget import cells_in
+
+        coarsest = max([self.element_size] + [v / UM_PER_M for v in self._sizes().values()])
+        if self.dimension == 2:  # the r-z section under one bump: half a pitch wide
+            return cells_in(self.pads.pitch / 2 * self.die_thickness, coarsest, 2)
+        chips = self.chips[0] * self.chips[1]
+        share = {"none": 1, "half": 2, "quarter": 4}[self.symmetry]
+        die = chips * self.chip_size[0] * self.chip_size[1] * self.die_thickness / share
+        return cells_in(die, coarsest, 3)
+
     def _sizes(self) -> dict[str, float]:
         """Per-region target sizes (micrometres): thin layers 2.5x their thickness (a few
         elements through them at a tolerable aspect ratio), bumps a third of the tip."""

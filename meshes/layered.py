@@ -77,6 +77,10 @@ class LayeredPlate(GeometryModel):
                 f"gives {n_cells:.3g} cells, above the 5e7 this builder accepts; use a larger element_size",
             )
 
+    def least_cells(self) -> float:
+        """The cell count (structured: exact), for the budget before any build."""
+        return float(self.expected_cells())
+
     def expected_cells(self) -> int:
         n = self._divisions(self.length) * sum(layer.elements_through_thickness for layer in self.layers)
         if self.dimension == 3:

@@ -26,6 +26,39 @@ from pydantic import BeforeValidator, WithJsonSchema
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 # Sheet resistance is quoted in ohm per square; the square is dimensionless.
 ureg.define("sq = 1 = square_sheet")
+# Plating shops quote current densities in amperes per square decimetre and per square foot.
+ureg.define("ASD = ampere / decimeter ** 2 = amperes_per_square_decimeter")
+ureg.define("ASF = ampere / foot ** 2 = amperes_per_square_foot")
+
+# ... and write areas and volumes without a caret: "mA/cm2", "A/dm2", "mA cm-2", "g/cm3".
+# A run of letters directly followed by 2 or 3 (or -2, -3) is read as that power when, and
+# only when, the letters name a length and the word with its digit is not a unit of its own:
+# no unit pint already knows changes meaning ("inH2O" has no word boundary after its 2; pint
+# names no length ending in 2 or 3), and "mol2" or "K3" still fail as unknown units.
+_LENGTH_POWER = re.compile(r"\b([^\W\d_]+)(-?[23])\b")
+
+
+@lru_cache(maxsize=256)
+def _is_length(name: str) -> bool:
+    found = ureg.parse_unit_name(name)
+    return bool(found) and ureg.get_dimensionality(found[0][1]) == ureg.get_dimensionality("meter")
+
+
+def _powers_with_caret(unit: str) -> str:
+    """``"mA/cm2"`` -> ``"mA/cm**2"`` (see the rule above); anything else unchanged."""
+
+    def power(m: re.Match) -> str:
+        name, digits = m.groups()
+        if ureg.parse_unit_name(name + digits.lstrip("-")) or not _is_length(name):
+            return m[0]
+        return f"{name}**{digits}"
+
+    return _LENGTH_POWER.sub(power, unit)
+
+
+# A pint preprocessor, so every parse through this registry (case values, sweep ranges and
+# their results table) reads the same spellings.
+ureg.preprocessors.insert(0, _powers_with_caret)
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 QUANTITY_PATTERN = rf"^\s*{_NUMBER}\s*\S.*$"
@@ -59,8 +92,12 @@ def _dimensionality(unit: str):
 def _describe(dimensionality) -> str:
     for dim in DIMENSIONS.values():
         if dim.dimensionality == dimensionality:
-            return f"a {dim.name}"
+            return _a(dim.name)
     return f"of dimension {dimensionality}"
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 MAX_UNIT_LENGTH = 40
@@ -72,6 +109,7 @@ def _check_expression(value: str, unit: str) -> None:
     numbers and never stacked (``K*9**9**9`` would never finish)."""
     if len(unit) > MAX_UNIT_LENGTH:
         raise UnitError(f"the unit of {value[:60]!r}... is longer than {MAX_UNIT_LENGTH} characters")
+    unit = _powers_with_caret(unit)  # "cm2^3" is as stacked as "cm^2^3"
     for m in _EXPONENT.finditer(unit):
         try:
             power = float(m[2])
@@ -91,10 +129,10 @@ def to_si(value: Any, dim: Dimension) -> float:
         raise UnitError(f"expected {dim.name} with a unit, e.g. {dim.example!r}; got {value!r}")
     if isinstance(value, (int, float)):
         raise UnitError(
-            f"a bare number is not accepted for a {dim.name}: write the unit, e.g. {dim.example!r}"
+            f"a bare number is not accepted for {_a(dim.name)}: write the unit, e.g. {dim.example!r}"
         )
     if not isinstance(value, str):
-        raise UnitError(f"expected a {dim.name} as a string with a unit, e.g. {dim.example!r}")
+        raise UnitError(f"expected {_a(dim.name)} as a string with a unit, e.g. {dim.example!r}")
     match = _SPLIT.match(value)
     if match is None:
         raise UnitError(f"{value!r} is not a number followed by a unit, e.g. {dim.example!r}")
@@ -113,7 +151,7 @@ def to_si(value: Any, dim: Dimension) -> float:
         raise UnitError(f"cannot read unit {unit!r} in {value!r}") from exc
     if quantity.dimensionality != dim.dimensionality:
         raise UnitError(
-            f"{value!r} is {_describe(quantity.dimensionality)}, expected a {dim.name} (e.g. {dim.example!r})"
+            f"{value!r} is {_describe(quantity.dimensionality)}, expected {_a(dim.name)} (e.g. {dim.example!r})"
         )
     # 15 significant digits drop the binary noise of the conversion factor
     # ("50 um" -> 5e-05, not 4.9999999999999996e-05) at a cost below 1e-15.

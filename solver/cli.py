@@ -17,10 +17,9 @@ import sys
 import time
 import traceback
 
-from mpi4py import MPI
-
+from solver.core import interrupt, provenance
 from solver.core.case import CaseError, read_input_toml
-from solver.core import interrupt
+from solver.core.comm import MissingSolver, require_solver, world
 from solver.core.errors import MeshingError, SolveError
 from solver.core.log import get_logger
 from solver.core.version import __version__
@@ -28,7 +27,6 @@ from solver.workflow.driver import InternalError, build_mesh, check, execute_run
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, json_schema
 from solver.workflow.sweep import MAX_CASES, check_cases, expand, load_sweep
-from solver.workflow.sweep_run import run_sweep, run_sweep_case
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL, EXIT_IO = 0, 1, 2, 3, 4
 
@@ -54,9 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "or --set geometry.layers[1].thickness='5 um' (repeatable)")
         return sp
 
-    run = with_case(sub.add_parser("run", help="run a case and write OUT/summary.json and fields"))
+    def with_verbosity(sp):
+        talk = sp.add_mutually_exclusive_group()
+        talk.add_argument("-q", "--quiet", action="store_true",
+                          help="only warnings and errors on stderr (the last line still says where OUT is)")
+        talk.add_argument("-v", "--verbose", action="store_true",
+                          help="also every result and each solver step's detail")
+        return sp
+
+    run = with_verbosity(with_case(sub.add_parser("run", help="run a case and write OUT/summary.json and fields")))
     run.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>)")
-    run.add_argument("-v", "--verbose", action="store_true", help="log every result, not only the key ones")
     able = ", ".join(k.name for k in KINDS.values() if k.restart)
     run.add_argument("--restart", action="store_true",
                      help=f"{able} cases: go on from what OUT holds (a checkpoint written after every growth "
@@ -64,12 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     chk = with_case(sub.add_parser("check", help="validate a case file without running it"))
     chk.add_argument("--max-cases", type=int, default=MAX_CASES, metavar="N",
                      help=f"a sweep: refuse more than N cases (default {MAX_CASES})")
-    mesh = with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, mesh.png"))
+    mesh = with_verbosity(with_case(sub.add_parser("mesh", help="build the case's mesh: mesh.msh, mesh_quality.json, "
+                                                                 "mesh.png")))
     mesh.add_argument("-o", "--out", metavar="OUT", help="output directory (default: results/<case name>-mesh)")
     mesh.add_argument("--export", action="append", default=[], metavar="FORMAT",
                       help="also write the mesh with its region names via meshio: vtu, xdmf, inp, msh, med, vtk")
     sub.add_parser("schema", help="print the JSON schema of case files")
-    sw = sub.add_parser("sweep", help="run a parameter sweep: OUT/results.csv, OUT/responses.png")
+    sw = with_verbosity(sub.add_parser("sweep", help="run a parameter sweep: OUT/results.csv, OUT/responses.png"))
     sw.add_argument("sweep", metavar="SWEEP", help="sweep file (TOML with a [sweep] table)")
     sw.add_argument("-o", "--out", metavar="OUT", required=True, help="output directory")
     sw.add_argument("--executor", choices=["local", "slurm"], default="local",
@@ -92,13 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    comm = MPI.COMM_WORLD
+    comm = world()
     interrupt.install(comm)
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name is printed escaped, not a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
-    log = get_logger(comm, verbose=getattr(args, "verbose", False))
+    provenance.set_command(sys.argv[1:] if argv is None else argv)
+    log = get_logger(comm, verbose=getattr(args, "verbose", False), quiet=getattr(args, "quiet", False))
     if args.command is None:
         if comm.rank == 0:
             build_parser().print_help()
@@ -117,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             if comm.rank == 0:
                 print(text)
             return EXIT_OK
+        require_solver(args.command)
         if args.command == "mesh":
             info = build_mesh(args.case, args.out, args.overrides, args.export, comm)
             if info is not None:
@@ -125,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"{info['out']}/mesh.msh")
             return EXIT_OK
         if args.command == "sweep":
+            from solver.workflow.sweep_run import run_sweep
+
             return run_sweep(args, log)
         if args.command == "sweep-case":
+            from solver.workflow.sweep_run import run_sweep_case
+
             return run_sweep_case(args)
         if args.command == "sweep-worker":
             from solver.workflow.executors import worker_loop
@@ -144,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     except CaseError as exc:
         if comm.rank == 0:
             print(f"sprout: invalid input: {one_line(str(exc))}", file=sys.stderr)
+        return EXIT_INVALID
+    except MissingSolver as exc:
+        print(f"sprout: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except MeshingError as exc:
         if comm.rank == 0:

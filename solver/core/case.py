@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from meshes import GeometryError, GeometrySpec, check_sizes
+from meshes import GeometryError, GeometrySpec, check_sizes, check_spec_budget
 from meshes.base import InputModel
 from meshes.budget import MAX_CELLS
 
@@ -72,7 +72,7 @@ class CaseBase(Strict):
     def cross_check(self) -> None:
         """Rules across fields that pydantic cannot express; raise CaseError (the message
         starts with the field path). The geometry's own constraints hold for every kind."""
-        check_geometry(self.geometry)
+        check_geometry(self.geometry, self.mesh.max_cells)
 
     def resolved_extra(self) -> dict:
         """What a kind adds to its resolved case beyond the case itself (materials by region)."""
@@ -234,11 +234,13 @@ def _user_path(loc: tuple, raw: Any) -> str:
 
 
 # -- cross-checks pydantic cannot express ----------------------------------------------
-def check_geometry(geo) -> tuple[list[str], list[str]]:
-    """Geometric constraints of the spec, and region/boundary names (which must differ)."""
+def check_geometry(geo, max_cells: int = MAX_CELLS) -> tuple[list[str], list[str]]:
+    """Geometric constraints of the spec, its element sizes against the cell budget where
+    the spec bounds its own cell count, and region/boundary names (which must differ)."""
     try:
         geo.check()
         check_sizes(geo)
+        check_spec_budget(geo, max_cells)
         regions = geo.region_names()
         boundaries = geo.boundary_names()
     except GeometryError as exc:

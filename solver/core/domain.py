@@ -18,6 +18,7 @@ import meshes
 from meshes import BuiltMesh
 
 from solver.core.errors import MeshingError
+from solver.core.progress import slow_notice
 
 
 @dataclass
@@ -80,8 +81,9 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         outcome: tuple[BuiltMesh | None, Exception | None] = (None, None)
         if comm.rank == 0:
             try:
-                built = meshes.build_mesh(geometry, order=order, algorithm=algorithm, threads=threads,
-                                          max_cells=max_cells)
+                with slow_notice(f"meshing the {geometry.type} geometry ({geometry.dimension}D)"):
+                    built = meshes.build_mesh(geometry, order=order, algorithm=algorithm, threads=threads,
+                                              max_cells=max_cells)
                 if msh_path is not None:
                     gmsh.write(msh_path)
                 outcome = (built, None)
@@ -108,7 +110,11 @@ def build_domain(geometry, comm: MPI.Comm, order: int = 1, msh_path: str | None 
         "geometry_order": order,
         "element_counts": built.element_counts,
     }
-    return Domain(data.mesh, data.cell_tags, data.facet_tags, regions, boundaries, info)
+    facet_tags = data.facet_tags
+    if facet_tags is None:  # a mesh without named boundaries (an external file with none): no facet tagged
+        data.mesh.topology.create_entities(tdim - 1)
+        facet_tags = dolfinx.mesh.meshtags(data.mesh, tdim - 1, np.empty(0, np.int32), np.empty(0, np.int32))
+    return Domain(data.mesh, data.cell_tags, facet_tags, regions, boundaries, info)
 
 
 class _nothing:

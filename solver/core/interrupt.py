@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import signal
 import threading
-
-from mpi4py import MPI
+from typing import TYPE_CHECKING
 
 from solver.core.errors import Interrupted
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 _pending: list[int] = []  # the signal noted on this rank, waiting for the next check
 
@@ -41,6 +43,8 @@ def check(comm: MPI.Comm) -> None:
     signalled (collective on more than one rank)."""
     if comm.size == 1:
         return
+    from mpi4py import MPI
+
     signum = comm.allreduce(_pending[0] if _pending else 0, op=MPI.MAX)
     if signum:
         raise Interrupted(signum, signal.Signals(signum).name)

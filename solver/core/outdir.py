@@ -20,9 +20,9 @@ import socket
 from contextlib import contextmanager
 from pathlib import Path
 
-from mpi4py import MPI
 
 from solver.core.case import CaseError
+from solver.core.comm import SerialComm
 
 
 def check_out(out, option: str = "-o") -> Path:
@@ -91,9 +91,11 @@ def remove_leftovers(out: Path) -> list[Path]:
 
 
 @contextmanager
-def claimed(out, comm: MPI.Comm = MPI.COMM_SELF, option: str = "-o", log=None):
+def claimed(out, comm=None, option: str = "-o", log=None):
     """Hold OUT for the duration of a command: checked, locked, cleared of leftovers.
-    Raises CaseError on every rank if OUT is unusable or held by another run."""
+    Raises CaseError on every rank if OUT is unusable or held by another run (``comm``:
+    the ranks that write OUT; one rank when not given)."""
+    comm = SerialComm() if comm is None else comm
     path, error, fd = None, None, None
     if comm.rank == 0:
         try:

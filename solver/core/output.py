@@ -15,8 +15,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from mpi4py import MPI
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 
 def _umask() -> int:
@@ -58,6 +62,16 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def list_in_summary(folder: Path, name: str) -> None:
+    """Add ``name`` to the ``files`` of ``folder/summary.json`` (files written after it)."""
+    path = Path(folder) / "summary.json"
+    data = json.loads(path.read_text())
+    files = data.get("files")
+    if isinstance(files, list) and name not in files:
+        data["files"] = files + [name]
+        atomic_write_json(path, data)
+
+
 def write_csv(path: Path, header: list[str], rows: np.ndarray) -> None:
     lines = [",".join(header)]
     lines += [",".join(f"{v:.10g}" for v in row) for row in np.atleast_2d(rows)]
@@ -84,6 +98,12 @@ class Staging:
         same names are replaced; other files in ``out`` are left alone."""
         self.comm.barrier()
         if self.comm.rank == 0:
+            if last == "summary.json" and (self.path / last).exists():
+                from solver.core.resolved_toml import write_for_current_run
+                from solver.core.run_report import write_report
+
+                write_for_current_run(self.path)
+                write_report(self.path)
             self.out.mkdir(parents=True, exist_ok=True)
             names = sorted(p.name for p in self.path.iterdir())
             self._remove_stale(set(names))
@@ -149,6 +169,7 @@ def write_from_root(out: Path, comm: MPI.Comm, write, fields=None) -> dict:
 def versions() -> dict[str, str]:
     import dolfinx
     import gmsh
+    from mpi4py import MPI
     from petsc4py import PETSc
 
     from solver.core.version import __version__
@@ -168,6 +189,8 @@ def versions() -> dict[str, str]:
 def summary(case_name: str, kind: str, status: str, ranks: int, dofs: int, wall_s: float,
             results: dict, reference: dict | None = None, **extra) -> dict:
     """The summary.json contract: fixed keys first, named scalars with units in the names."""
+    from solver.core.provenance import provenance
+
     out = {
         "case": case_name,
         "kind": kind,
@@ -176,6 +199,7 @@ def summary(case_name: str, kind: str, status: str, ranks: int, dofs: int, wall_
         "dofs": int(dofs),
         "wall_s": round(float(wall_s), 4),
         "versions": versions(),
+        "provenance": provenance(wall_s),
         "results": {k: float(v) for k, v in results.items()},
     }
     if reference is not None:

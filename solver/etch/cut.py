@@ -42,6 +42,7 @@ from solver.core import interrupt
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.linalg import solve_with_blocks
+from solver.core.progress import Progress
 from solver.fronts.cut_cells import distance_to_openings, etched_parts, front_pieces, front_points
 from solver.fronts.distance import closest_on_triangles
 
@@ -217,6 +218,7 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
     volume0 = liquid.etched_volume()
     tri, speed, flux = wall_state()
     before = None  # (triangles, corner speeds) of the last whole wall, on every rank
+    progress = Progress(times[-1])
     for target in times:
         while t < target * (1 - 1e-12):
             interrupt.check(comm)
@@ -243,6 +245,7 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
         expected = etchant.molar_volume / etchant.stoichiometry * consumed
         balance = abs(volume - expected) / volume if volume > 0 else 0.0
         run.snapshots.append(Snapshot(t, liquid.front(), volume, balance, liquid.phi.copy(), liquid.c.x.array.copy()))
-        log.info("t = %.4g s: %d steps, etched %.4g um^3, mass balance %.2e", t, run.steps, volume * 1e18, balance)
+        log.info("t = %.4g s: %d steps, etched %.4g um^3, mass balance %.2e  [%s]", t, run.steps, volume * 1e18, balance,
+                 progress.tag(t))
     run.solve_s = comm.allreduce(time.perf_counter() - t0, op=MPI.MAX)
     return run

@@ -48,6 +48,7 @@ from solver.core import interrupt
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.linalg import solve_scalar
+from solver.core.progress import Progress
 from solver.fronts.polyline import (
     arclength_fraction,
     hat_r_weights,
@@ -322,6 +323,7 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
     dt = None  # the step that brought the wall here
     liquid = None
     reached = False  # the wall is at a requested time: keep its liquid for the fields
+    progress = Progress(targets[-1])
     while True:
         interrupt.check(comm)
         t0 = time.perf_counter()
@@ -399,8 +401,8 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
             targets.pop(0)
             reached = True
             out.steps.append(Step(t, wall.copy(), flux, volume, balance, dofs))
-            log.info("etch t = %.4g min: depth %.4g um, radius at the film %.4g um, %d steps, mass balance %.2e",
-                     t / 60, -wall[-1, 1] * 1e6, wall[0, 0] * 1e6, step_no, balance)
+            log.info("etch t = %.4g min: depth %.4g um, radius at the film %.4g um, %d steps, mass balance %.2e  [%s]",
+                     t / 60, -wall[-1, 1] * 1e6, wall[0, 0] * 1e6, step_no, balance, progress.tag(t))
         if step_no > 100000:
             raise SolveError("etch: more than 100000 steps", {"time_s": t})
     out.wall_steps = step_no

@@ -6,6 +6,7 @@ gmsh runs on rank 0 only; under mpirun the other ranks wait."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,16 @@ from solver.core.errors import MeshingError
 from solver.core.kind import RunContext
 from solver.core.output import Staging, atomic_write_json, summary, write_from_root
 
-EXPORT_FORMATS = {"vtu": "vtu", "xdmf": "xdmf", "inp": "abaqus", "msh": "gmsh", "med": "med", "vtk": "vtk"}
+# --export FORMAT -> the file it writes and meshio's writer. msh is gmsh's own writer in the
+# MSH 2.2 format most other tools read, under a name of its own: mesh.msh (MSH 4.1 with the
+# named groups) stays as gmsh wrote it.
+EXPORTS = {"vtu": ("mesh.vtu", "vtu"), "xdmf": ("mesh.xdmf", "xdmf"), "vtk": ("mesh.vtk", "vtk"),
+           "inp": ("mesh.inp", "abaqus"), "med": ("mesh.med", "med"), "msh": ("mesh_v2.msh", None)}
+# Beside the exports: the names of the ids in their integer ``region`` cell data, as the
+# [geometry] keys of an external mesh (``legend = "regions.json"`` reads them).
+LEGEND = "regions.json"
+REGION_DATA = "region"
+_CELL_DIM = {"vertex": 0, "line": 1, "line3": 1, "triangle": 2, "triangle6": 2, "tetra": 3, "tetra10": 3}
 
 
 def mesh_report(case, staging: Staging, export: list[str] | None = None) -> dict:
@@ -27,6 +37,7 @@ def mesh_report(case, staging: Staging, export: list[str] | None = None) -> dict
     any exports. Returns the quality/count record."""
     import gmsh
 
+    export = check_export(export, case)
     t0 = time.perf_counter()
     with meshes.gmsh_session():
         try:
@@ -38,6 +49,8 @@ def mesh_report(case, staging: Staging, export: list[str] | None = None) -> dict
             raise MeshingError(f"gmsh failed to build the {case.geometry.type} geometry: {exc}") from None
         mesh_s = time.perf_counter() - t0
         gmsh.write(str(staging.file("mesh.msh")))
+        if "msh" in export:
+            _write_msh2(staging.file(EXPORTS["msh"][0]))
         dim = built.dimension
         quality = _quality(dim)
         info = {
@@ -60,8 +73,15 @@ def mesh_report(case, staging: Staging, export: list[str] | None = None) -> dict
         }
         _picture(staging.file("mesh.png"), case, built)
     files = ["mesh.msh", "mesh_quality.json", "mesh.png"]
-    for fmt in export or []:
-        files.append(export_mesh(staging.file("mesh.msh"), staging, fmt))
+    if "msh" in export:
+        files.append(EXPORTS["msh"][0])
+    through_meshio = [fmt for fmt in export if fmt != "msh"]
+    if through_meshio:
+        named = named_mesh(staging.file("mesh.msh"))
+        for fmt in through_meshio:
+            files += export_mesh(named, staging, fmt)
+        atomic_write_json(staging.file(LEGEND), named.legend())
+        files.append(LEGEND)
     info["files"] = files
     atomic_write_json(staging.file("mesh_quality.json"), info)
     return info
@@ -136,42 +156,111 @@ def _picture(path: Path, case, built) -> None:
     picture(path, 3, built.regions, case.name, panels=panels)
 
 
-def export_mesh(msh: Path, staging: Staging, fmt: str) -> str:
-    """Write the mesh through meshio with region names: cell sets where the format keeps
-    them (Abaqus ELSETs, MED groups), integer ``region`` cell data plus regions.json
-    otherwise."""
+def check_export(export: list[str] | None, case) -> list[str]:
+    """The formats asked for, each once, refused before any meshing if unknown or if the
+    mesh is 1D (the formats' region sets and sprout's external meshes are 2D and 3D)."""
+    formats = list(dict.fromkeys(export or []))
+    for fmt in formats:
+        if fmt not in EXPORTS:
+            raise CaseError(f"--export {fmt}: unknown format (one of {', '.join(EXPORTS)})")
+    if formats and case.geometry.dimension == 1:
+        raise CaseError(f"--export: the {case.geometry.type} geometry is 1D; meshes are exported in 2D and 3D")
+    return formats
+
+
+def _write_msh2(path: Path) -> None:
+    """gmsh's own writer in MSH 2.2, physical names included (the current gmsh model)."""
+    import gmsh
+
+    version = gmsh.option.getNumber("Mesh.MshFileVersion")
+    gmsh.option.setNumber("Mesh.MshFileVersion", 2.2)
+    try:
+        gmsh.write(str(path))
+    finally:
+        gmsh.option.setNumber("Mesh.MshFileVersion", version)
+
+
+@dataclass
+class NamedMesh:
+    """The mesh with its named groups as meshio blocks: one block per cell type, the regions'
+    cells and the boundaries' facets, each cell with the gmsh physical tag of its group."""
+
+    points: np.ndarray
+    blocks: list[tuple[str, np.ndarray]]
+    ids: list[np.ndarray]
+    regions: dict[str, int]
+    boundaries: dict[str, int]
+    dimension: int
+
+    def group_sets(self) -> dict[str, list[np.ndarray]]:
+        """Name -> the indices of its cells in every block (Abaqus ELSETs)."""
+        sets = {}
+        for names, dim in ((self.regions, self.dimension), (self.boundaries, self.dimension - 1)):
+            for name, tag in names.items():
+                sets[name] = [np.flatnonzero(ids == tag) if _CELL_DIM[kind] == dim else np.zeros(0, int)
+                              for (kind, _), ids in zip(self.blocks, self.ids)]
+        return sets
+
+    def legend(self) -> dict:
+        return {"cell_data": REGION_DATA, "region_ids": self.regions, "boundary_ids": self.boundaries}
+
+
+def named_mesh(msh: Path) -> NamedMesh:
+    """mesh.msh through meshio (which orders quadratic cells' nodes as every other format
+    does), kept to the cells of the regions and the facets of the boundaries."""
     import meshio
 
-    if fmt not in EXPORT_FORMATS:
-        raise CaseError(f"--export {fmt}: unknown format (one of {', '.join(EXPORT_FORMATS)})")
     m = meshio.read(msh)
-    names = {int(v[0]): k for k, v in m.field_data.items()}
-    dim = max(int(v[1]) for v in m.field_data.values())
-    cells, region, sets = [], [], {}
-    kinds = {3: ("tetra", "tetra10"), 2: ("triangle", "triangle6")}[dim]
-    for i, b in enumerate(m.cells):
-        if b.type in kinds:
-            tags = np.asarray(m.cell_data["gmsh:physical"][i], dtype=int)
-            cells.append((b.type, b.data))
-            region.append(tags)
-    # One block per cell type, so every writer accepts it.
-    merged: dict[str, list] = {}
-    for (kind, data), tags in zip(cells, region):
-        merged.setdefault(kind, [[], []])
-        merged[kind][0].append(data)
-        merged[kind][1].append(tags)
-    blocks = [(k, np.vstack(v[0])) for k, v in merged.items()]
-    tags = [np.concatenate(v[1]) for v in merged.values()]
-    for tag, name in names.items():
-        sel = [np.flatnonzero(t == tag) for t in tags]
-        if sum(len(s) for s in sel):
-            sets[name] = sel
-    out = meshio.Mesh(m.points, blocks, cell_data={"region": tags}, cell_sets=sets if fmt in ("inp", "med") else {})
-    name = f"mesh.{fmt}"
-    meshio.write(staging.file(name), out, file_format=EXPORT_FORMATS[fmt])
-    atomic_write_json(staging.file("regions.json"), {"length_unit": "m", "region_tags": {
-        n: t for t, n in names.items() if any(len(s) for s in sets.get(n, []))}})
-    return name
+    groups = {(int(tag), int(dim)): name for name, (tag, dim) in m.field_data.items()}
+    dim = max(d for _, d in groups)
+    merged: dict[str, tuple[list, list]] = {}
+    for block, tags in zip(m.cells, m.cell_data["gmsh:physical"]):
+        d = _CELL_DIM.get(block.type)
+        if d not in (dim, dim - 1):
+            continue
+        data, ids = merged.setdefault(block.type, ([], []))
+        data.append(block.data)
+        ids.append(np.asarray(tags, dtype=int))
+    # Cells before facets, one block per type: every writer takes that (MED requires it).
+    kinds = sorted(merged, key=lambda k: -_CELL_DIM[k])
+    return NamedMesh(
+        points=np.asarray(m.points, dtype=float),
+        blocks=[(k, np.vstack(merged[k][0])) for k in kinds],
+        ids=[np.concatenate(merged[k][1]) for k in kinds],
+        regions={n: t for (t, d), n in groups.items() if d == dim},
+        boundaries={n: t for (t, d), n in groups.items() if d == dim - 1},
+        dimension=dim,
+    )
+
+
+def export_mesh(named: NamedMesh, staging: Staging, fmt: str) -> list[str]:
+    """Write the mesh through meshio with its region and boundary names: the integer
+    ``region`` cell data in every format (its names in regions.json), and the names in the
+    file itself where the format has them (Abaqus ELSETs, MED groups). Returns the files."""
+    import meshio
+
+    name, writer = EXPORTS[fmt]
+    out = meshio.Mesh(named.points, named.blocks, cell_data={REGION_DATA: named.ids})
+    if fmt == "inp":
+        out.cell_sets = named.group_sets()
+    if fmt == "med":
+        # MED names cells through families (negative numbers for cells): one per group here.
+        family = {}
+        for groups, dim in ((named.regions, named.dimension), (named.boundaries, named.dimension - 1)):
+            for group, tag in groups.items():
+                family[(tag, dim)] = (-(len(family) + 1), group)
+        out.cell_tags = {number: [group] for number, group in family.values()}
+        out.cell_data["cell_tags"] = [
+            _relabel(ids, {t: number for (t, d), (number, _) in family.items() if d == _CELL_DIM[kind]})
+            for (kind, _), ids in zip(named.blocks, named.ids)]
+    meshio.write(staging.file(name), out, file_format=writer)
+    return [name, "mesh.h5"] if fmt == "xdmf" else [name]
+
+
+def _relabel(ids: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    table = np.zeros(max(mapping) + 1, dtype=int)
+    table[list(mapping)] = list(mapping.values())
+    return table[ids]
 
 
 def write_mesh_files(case, out: Path, export: list[str] | None = None) -> dict:

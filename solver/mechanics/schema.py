@@ -204,7 +204,7 @@ def check_thermoelastic(case: ThermoelasticCase) -> None:
 def check_materials_and_supports(case) -> None:
     """Every region has a material that resolves and every support names a boundary (any
     case with ``regions``, ``materials`` and ``supports``)."""
-    regions, boundaries = check_geometry(case.geometry)
+    regions, boundaries = check_geometry(case.geometry, case.mesh.max_cells)
     for region in regions:
         if region not in case.regions:
             raise CaseError(f"regions: region {region!r} of the geometry has no material (add {region} = \"...\")")

@@ -14,6 +14,9 @@ monotone current-voltage curve).
 The current through an electrode is the discrete flux of the solution (the residual of the
 equations tested with the electrode's indicator), which stays exact to the discretisation
 even where the current density is singular (the edge of a disk in an insulating plane).
+Its density along the electrode (``current_density``) is the kinetics at the electrode's
+nodes where there are kinetics, else the consistent discrete flux
+(:mod:`solver.plating.electrode_current`); both include the electrode's ends.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dolfinx import fem
 from solver.core.errors import SolveError
 from solver.core.linalg import assemble_system, residual_floor, solve_nonlinear_scalar, solve_scalar, solve_spd
 from solver.plating.electrochem import KINETICS, Electrode
+from solver.plating.electrode_current import ElectrodeCurrent, consistent_flux, electrode_area, nodal_values, sampled
 
 
 @dataclass
@@ -77,15 +81,29 @@ class CurrentDistribution:
                 bcs.append(fem.dirichletbc(np.float64(V - electrode.equilibrium_potential), dofs, self.V))
         return bcs
 
+    def _electrode(self, name: str, V_cell: float) -> tuple[Electrode, float]:
+        """The electrode ``name`` and its potential (the cathode at 0, the anode at V_cell)."""
+        return (self.cathode, 0.0) if name == "cathode" else (self.anode, V_cell)
+
+    def overpotential(self, phi, name: str, V_cell: float):
+        """eta = V_electrode - phi - E_eq on the electrode ``name`` (UFL)."""
+        electrode, V = self._electrode(name, V_cell)
+        return V - phi - electrode.equilibrium_potential
+
+    def kinetic_law(self, phi, name: str, V_cell: float):
+        """The electrode's i(eta) (UFL, anodic positive); None without kinetics."""
+        electrode, _ = self._electrode(name, V_cell)
+        if electrode.kinetics == "none":
+            return None
+        return KINETICS[electrode.kinetics](self.overpotential(phi, name, V_cell), electrode.exchange_current_density,
+                                            electrode.alpha_a, electrode.alpha_c, self.T, exp=ufl.exp)
+
     def _kinetic_terms(self, phi, w, V_cell: float):
         terms = 0
-        for name, electrode, V in (("cathode", self.cathode, 0.0), ("anode", self.anode, V_cell)):
-            if electrode.kinetics == "none":
-                continue
-            eta = V - phi - electrode.equilibrium_potential
-            i = KINETICS[electrode.kinetics](eta, electrode.exchange_current_density, electrode.alpha_a,
-                                             electrode.alpha_c, self.T, exp=ufl.exp)
-            terms = terms - i * w * self.weight * self.ds(self.domain.boundaries[name])
+        for name in ("cathode", "anode"):
+            i = self.kinetic_law(phi, name, V_cell)
+            if i is not None:
+                terms = terms - i * w * self.weight * self.ds(self.domain.boundaries[name])
         return terms
 
     def solve(self, V_cell: float, name: str, phi: fem.Function | None = None) -> CellSolution:
@@ -129,12 +147,61 @@ class CurrentDistribution:
     def cathode_current(self, phi: fem.Function) -> float:
         """Current into the cathode from the discrete flux, positive when it flows from the
         electrolyte into the electrode (deposition)."""
-        chi = self.cathode_indicator
+        return self.electrode_current(phi, "cathode")
+
+    def electrode_current(self, phi: fem.Function, name: str) -> float:
+        """The current through electrode ``name`` from the discrete flux, positive in
+        operation: into the cathode (deposition), out of the anode (dissolution)."""
+        chi = self.cathode_indicator if name == "cathode" else self._indicator(name)
         # With kinetics the residual's boundary term is the electrode's current itself, so the
         # volume term equals it at the discrete solution, as it equals the flux without.
         form = self.kappa * ufl.inner(ufl.grad(phi), ufl.grad(chi)) * self.weight * self.dx
-        value = fem.assemble_scalar(fem.form(form))
-        return -self.domain.comm.allreduce(value, op=MPI.SUM)
+        value = self.domain.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
+        return -value if name == "cathode" else value
+
+    def current_density(self, sol: CellSolution, name: str = "cathode") -> ElectrodeCurrent:
+        """The current density along electrode ``name`` with the sign of
+        :meth:`electrode_current`, its ends included: the kinetics at the electrode's nodes
+        where there are kinetics (exact for the discrete potential, finite at an edge),
+        else the consistent discrete flux at its vertices."""
+        sign = -1.0 if name == "cathode" else 1.0
+        law = self.kinetic_law(sol.phi, name, sol.cell_voltage)
+        if law is not None:
+            space, values = self.V, nodal_values(self.V, law)
+        else:
+            space, values = self.flux(sol.phi, name)
+        current = sol.current if name == "cathode" else self.electrode_current(sol.phi, name)
+        return sampled(space, self.domain, name, sign * values, current, self.area(name))
+
+    def flux(self, phi: fem.Function, name: str) -> tuple[fem.FunctionSpace, np.ndarray]:
+        """The consistent discrete flux kappa dphi/dn (n out of the electrolyte) at the
+        electrode's vertices: (P1 space, local nodal array, 0 elsewhere)."""
+        return consistent_flux(self.domain, name,
+                               lambda v: self.kappa * ufl.inner(ufl.grad(phi), ufl.grad(v)) * self.weight * self.dx,
+                               self.weight, self.ds)
+
+    def area(self, name: str) -> float:
+        """The electrode's area (m^2; per metre of depth for plane cells)."""
+        return electrode_area(self.domain, name, self.weight, self.ds)
+
+    def mean_overpotential(self, phi: fem.Function, name: str, V_cell: float) -> float:
+        """The current-weighted overpotential int eta i dA / int i dA of electrode ``name``
+        (V; 0 without kinetics). With these, V = dE_eq + eta_a - eta_c + I R_ohm holds with
+        R_ohm the Joule dissipation over I^2 (Green's identity), for any distribution."""
+        law = self.kinetic_law(phi, name, V_cell)
+        if law is None:
+            return 0.0
+        ds = self.ds(self.domain.boundaries[name])
+        eta = self.overpotential(phi, name, V_cell)
+        comm = self.domain.comm
+        num = comm.allreduce(fem.assemble_scalar(fem.form(eta * law * self.weight * ds)), op=MPI.SUM)
+        den = comm.allreduce(fem.assemble_scalar(fem.form(law * self.weight * ds)), op=MPI.SUM)
+        return num / den
+
+    def joule_dissipation(self, phi: fem.Function) -> float:
+        """int kappa |grad phi|^2 dV (W; per metre of depth for plane cells)."""
+        form = self.kappa * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * self.weight * self.dx
+        return self.domain.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
 
     def galvanostatic(self, current: float, name: str, V_guess: float = 0.1, tol: float = 1e-10) -> CellSolution:
         """The cell voltage that carries ``current`` (secant steps on the monotone I(V))."""

@@ -73,10 +73,12 @@ def wagner_number(conductivity: float, polarisation_resistance: float, length: f
     return conductivity * polarisation_resistance / length
 
 
-def uniformity(i: np.ndarray) -> float:
-    """(max - min) / (2 mean) of a current density or thickness distribution."""
+def uniformity(i: np.ndarray, mean: float | None = None) -> float:
+    """(max - min) / (2 mean) of a current density or thickness distribution: 0 when even.
+    ``mean``: the distribution's area-weighted mean (its integral over the area); without
+    it the samples' plain mean, right only for samples that stand for equal areas."""
     i = np.asarray(i, dtype=float)
-    mean = i.mean()
+    mean = i.mean() if mean is None else mean
     return float((i.max() - i.min()) / (2 * mean)) if mean else math.inf
 
 

@@ -38,6 +38,7 @@ from solver.core import interrupt
 from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.output import atomic_write_json
+from solver.core.progress import Progress
 from solver.fronts.polyline import (
     Void,
     Wall,
@@ -313,6 +314,11 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
     target = section.target_volume()
     next_snapshot = (len(state.snapshots)) / 20
     to_metres_per_s = deposition_rate(1.0, deposit.molar_mass, deposit.density, deposit.valence, efficiency)
+
+    def done(fraction: float) -> float:  # the run ends at the duration or, first, when filled
+        return max(state.time / duration, fraction if stop_when_filled else 0.0)
+
+    progress = Progress(1.0, start=done(0.0))
     while True:
         interrupt.check(comm)
         front = state.front
@@ -397,8 +403,8 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
         state.step += 1
         if comm.rank == 0 and checkpoint is not None:
             save_checkpoint(checkpoint, state, digest)
-        log.info("fill step %d: t = %.4g min, dt %.3g s, %d front points, %d dofs, fill %.3f", state.step,
-                 state.time / 60, dt, len(new), dofs, fraction)
+        log.info("fill step %d: t = %.4g min, dt %.3g s, %d front points, %d dofs, fill %.3f  [%s]", state.step,
+                 state.time / 60, dt, len(new), dofs, fraction, progress.tag(done(fraction)))
     return state
 
 

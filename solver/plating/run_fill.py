@@ -164,10 +164,14 @@ def results_of(case, section, state, deposit, echem, coat: np.ndarray) -> dict:
     res = {
         "plating_time_min": state.time / 60,
         "growth_steps": state.step,
-        "start_mean_current_density_A_per_m2": start[4] / section.footprint,
+        # mean, min and max of one distribution: the deposition current density on the
+        # starting wall (its current over its area; min and max at its points)
+        "start_mean_current_density_A_per_m2": start[2] / surface_area(section.front, section.axisymmetric),
         "start_min_current_density_A_per_m2": start[5],
         "start_max_current_density_A_per_m2": start[6],
         "start_current_uniformity": (start[6] - start[5]) / (start[6] + start[5]),
+        # what a rectifier set per unit of the cell's footprint sees (the galvanostatic input)
+        "start_current_over_footprint_A_per_m2": start[4] / section.footprint,
         f"charge_C{per}": state.charge,
         "deposited_volume_um3" if section.axisymmetric else "deposited_area_um2": deposited * (um3 if per == ""
                                                                                              else 1e12),
@@ -206,6 +210,16 @@ def results_of(case, section, state, deposit, echem, coat: np.ndarray) -> dict:
         radii = np.linalg.norm(state.front, axis=1)
         res["cylinder_roundness_um"] = float(radii.max() - radii.min()) * 1e6
     return res
+
+
+def surface_area(front: np.ndarray, axisymmetric: bool) -> float:
+    """The area of the surface a polyline (r, z) sweeps about the axis (m^2), or its length
+    for a plane section (m^2 per m of depth): the cathode of a growth step, whose facets
+    are the polyline's segments."""
+    seg = np.linalg.norm(np.diff(front, axis=0), axis=1)
+    if not axisymmetric:
+        return float(seg.sum())
+    return float((np.pi * (front[:-1, 0] + front[1:, 0]) * seg).sum())
 
 
 def lined_concavity(section, state) -> np.ndarray | None:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import time
 import traceback
 from pathlib import Path
-
-from mpi4py import MPI
+from typing import TYPE_CHECKING
 
 from meshes import GeometryError
 
@@ -28,8 +27,13 @@ from solver.core.kind import RunContext
 from solver.core.log import get_logger
 from solver.core.outdir import check_out, claimed
 from solver.core.output import Staging, atomic_write_json, atomic_write_text, summary
+from solver.core.progress import announce_form_compilation
+from solver.core.resolved_toml import RUN_CASE
 from solver.workflow.flow import FlowFailed
 from solver.workflow.registry import KINDS, kind_of, load_case
+
+if TYPE_CHECKING:
+    from mpi4py import MPI
 
 
 class InternalError(Exception):
@@ -82,6 +86,8 @@ def _run_claimed(case, record, ctx: RunContext) -> dict:
     log, out = ctx.log, ctx.out
     size = ctx.comm.size
     log.info("case %s (%s) on %d rank%s -> %s", case.name, case.kind, size, "" if size == 1 else "s", out)
+    announce_form_compilation()
+    running = RUN_CASE.set((case, ctx.source))
     try:
         data = record.entry()(case, ctx)
     except (SolveError, MeshingError) as exc:
@@ -96,6 +102,8 @@ def _run_claimed(case, record, ctx: RunContext) -> dict:
         raise  # OSError: the file system's (disk full, permissions), reported as such by the CLI
     except Exception as exc:
         raise internal_error(case, ctx, exc) from exc
+    finally:
+        RUN_CASE.reset(running)
     data["out"] = str(out)
     log_results(record, data, log)
     return data

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import queue
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +30,32 @@ PYTHON = sys.executable
 MPIRUN = str(Path(sys.executable).parent / "mpirun")
 
 
+# The case processes running now: a sweep told to stop (SIGTERM, Ctrl-C) passes the signal
+# on, so each case ends as an interrupted run (its checkpoint kept) instead of running on
+# without its parent.
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+
+
+def _started(proc: subprocess.Popen) -> subprocess.Popen:
+    with _children_lock:
+        _children.add(proc)
+    return proc
+
+
+def _ended(proc: subprocess.Popen) -> None:
+    with _children_lock:
+        _children.discard(proc)
+
+
+def stop_children() -> None:
+    with _children_lock:
+        procs = list(_children)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+
 def run_one(out: Path, index: int) -> int:
     """Run case ``index`` of the sweep in ``out`` (its log in OUT/logs/<id>.log)."""
     data = read_manifest(out)
@@ -36,16 +63,23 @@ def run_one(out: Path, index: int) -> int:
     log = Path(out) / "logs" / f"{case['id']}.log"
     t0 = time.perf_counter()
     with open(log, "w") as fh:
-        r = subprocess.run(case_command(PYTHON, MPIRUN, data, index, out), stdout=fh, stderr=subprocess.STDOUT,
-                           cwd=os.getcwd())
+        proc = _started(subprocess.Popen(case_command(PYTHON, MPIRUN, data, index, out), stdout=fh,
+                                         stderr=subprocess.STDOUT, cwd=os.getcwd()))
+        try:
+            code = proc.wait()
+        finally:
+            _ended(proc)
     atomic_write_json(Path(out) / "logs" / f"{case['id']}.json",
-                      {"process_s": round(time.perf_counter() - t0, 4), "exit_code": r.returncode})
-    return r.returncode
+                      {"process_s": round(time.perf_counter() - t0, 4), "exit_code": code})
+    return code
 
 
 def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated: bool = False) -> None:
-    """Run the cases ``jobs`` at a time; results.csv is rebuilt after each one finishes."""
+    """Run the cases ``jobs`` at a time; results.csv is rebuilt after each one finishes. An
+    interrupt (SIGTERM, Ctrl-C) stops handing out cases, is passed to the running ones, and
+    is raised again once they have ended (``--resume`` redoes them)."""
     lock = threading.Lock()
+    stopping = threading.Event()
     data = read_manifest(out)
     pending = queue.Queue()
     for i in indices:
@@ -61,7 +95,7 @@ def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated:
     def slot():
         worker = Worker(out) if use_workers else None
         try:
-            while True:
+            while not stopping.is_set():
                 try:
                     i = pending.get_nowait()
                 except queue.Empty:
@@ -70,6 +104,8 @@ def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated:
                     code = run_one(out, i)
                 else:
                     code = worker.run(i)
+                    if code is None and stopping.is_set():
+                        return  # the worker was told to stop with the case: its summary says so
                     if code is None:  # the worker died with the case
                         code = -1
                         atomic_write_json(Path(out) / "logs" / f"{data['cases'][i]['id']}.json",
@@ -80,9 +116,16 @@ def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated:
             if worker is not None:
                 worker.close()
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         for f in [pool.submit(slot) for _ in range(max(1, min(jobs, len(indices))))]:
             f.result()
+    except BaseException:
+        stopping.set()
+        stop_children()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 class Worker:
@@ -90,8 +133,9 @@ class Worker:
     ``done INDEX EXIT_CODE`` on stdout when the case has been written."""
 
     def __init__(self, out: Path):
-        self.proc = subprocess.Popen([PYTHON, "-m", "solver", "sweep-worker", str(out)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=os.getcwd())
+        self.proc = _started(subprocess.Popen([PYTHON, "-m", "solver", "sweep-worker", str(out)],
+                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              stderr=subprocess.DEVNULL, text=True, cwd=os.getcwd()))
 
     def run(self, index: int) -> int | None:
         try:
@@ -112,6 +156,7 @@ class Worker:
             self.proc.wait(timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
+        _ended(self.proc)
 
 
 def worker_loop(out: Path, sprout_main) -> int:

@@ -23,6 +23,8 @@ from solver.core.case import CaseError, apply_override, case_digest, read_case_t
 from solver.core.errors import MeshingError, SolveError
 from solver.core.kind import RunContext
 from solver.core.output import atomic_write_json, summary
+from solver.core.resolved_toml import write_resolved_toml
+from solver.core.run_report import write_report
 from solver.workflow.flow_schema import MERGE_ITEM, REQUIREMENT, STEP_REFERENCE, FlowCase, FlowStep, reference_terms
 from solver.workflow.registry import KINDS, validate_case
 
@@ -55,7 +57,7 @@ def check_flow(flow: FlowCase, source: str) -> list:
                 _override(raw, item, where)
         if raw.get("kind") == flow.kind:
             raise CaseError(f"{where}.case: {step.case} is itself a flow; list its steps instead")
-        cases.append(validate_case(raw, source=f"{where} {step.case}"))
+        cases.append(validate_case(raw, source=f"{where} {step.case}", folder=(base / step.case).absolute().parent))
         names = [s.name for s in flow.steps[:i]]
         for k, item in enumerate(step.merge):
             ref, file = MERGE_ITEM.match(item).groups()
@@ -93,7 +95,7 @@ def run_flow(flow: FlowCase, ctx: RunContext) -> dict:
         log.info("flow %s: step %d/%d %s (%s)", flow.name, i + 1, len(flow.steps), step.name, step.case)
         try:
             raw = _step_case(step, base, done, where)
-            case = validate_case(raw, source=f"{where} {step.case}")
+            case = validate_case(raw, source=f"{where} {step.case}", folder=(base / step.case).absolute().parent)
             record["kind"] = case.kind
             record["inputs_digest"] = case_digest(resolved_case(case))
             prior = before.get(step.name)
@@ -235,6 +237,8 @@ def _write(flow, out, comm, records, status, t0, source, reason) -> dict:
                    time.perf_counter() - t0, flat, source=source, steps=records, **extra)
     if comm.rank == 0:
         atomic_write_json(out / "summary.json", data)
+        write_resolved_toml(out, flow, source)
+        write_report(out)
     comm.barrier()
     data["out"] = str(out)
     return data

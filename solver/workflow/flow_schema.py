@@ -44,7 +44,8 @@ class FlowStep(Strict):
     ``{step}`` in ``merge`` for an earlier step's folder."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40, description="step name; its folder is <nn>_<name>")
-    case: str = Field(min_length=1, max_length=1024, description="case file, relative to the flow file")
+    case: str = Field(min_length=1, max_length=1024, description="case file, relative to the flow file",
+                      json_schema_extra={"x-file": True})
     description: str = ""
     set: list[str] = Field(default_factory=list,
                            description="overrides as for --set KEY=VALUE; {step.result_key} inserts an earlier "

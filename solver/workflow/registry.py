@@ -11,6 +11,8 @@ from typing import Annotated, Union
 
 from pydantic import BaseModel, Field, ValidationError
 
+from meshes.external import CASE_FOLDER
+
 from solver.core.case import CaseError, apply_override, format_validation_error, read_case_toml
 from solver.core.kind import CaseKind
 from solver.etch.kind import ETCH
@@ -44,10 +46,12 @@ def load_case(path: str | Path, overrides: list[str] | None = None):
     raw = read_case_toml(path)
     for item in overrides or []:
         apply_override(raw, item)
-    return validate_case(raw, source=str(path))
+    return validate_case(raw, source=str(path), folder=path.absolute().parent)
 
 
-def validate_case(raw: dict, source: str = "<case>"):
+def validate_case(raw: dict, source: str = "<case>", folder: Path | None = None):
+    """``folder``: the case file's folder, against which the files a case names (an external
+    mesh) resolve; without it they resolve against the working directory."""
     kind = raw.get("kind")
     if kind is None:
         raise CaseError(f"{source}: kind: missing; expected one of {', '.join(KINDS)}")
@@ -55,7 +59,7 @@ def validate_case(raw: dict, source: str = "<case>"):
         raise CaseError(f"{source}: kind: unknown case kind {kind!r}; expected one of {', '.join(KINDS)}")
     record = KINDS[kind]
     try:
-        case = record.model.model_validate(raw)
+        case = record.model.model_validate(raw, context={CASE_FOLDER: str(folder)} if folder else None)
     except ValidationError as exc:
         raise CaseError(f"{source}: {format_validation_error(exc, raw)}") from None
     try:

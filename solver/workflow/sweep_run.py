@@ -7,6 +7,7 @@ from pathlib import Path
 
 from solver.core.case import CaseError
 from solver.core.outdir import claimed
+from solver.core.progress import Progress
 from solver.workflow.executors import run_local, run_one, run_slurm
 from solver.workflow.registry import kind_of, load_case
 from solver.workflow.sweep import (
@@ -55,9 +56,16 @@ def _run_sweep_claimed(args, log, spec, base, cases, out: Path) -> int:
              args.executor)
     if todo:
         if args.executor == "local":
+            pace = Progress(len(todo))
+            tally = {"done": 0, "failed": 0}
+
             def progress(case_id, status, code):
+                tally["done"] += 1
+                tally["failed"] += code != 0
                 note = status if code == 0 else f"{status} (exit {code}, see logs/{case_id}.log)"
-                log.info("  %s: %s", case_id, note)
+                failed = f", {tally['failed']} failed" if tally["failed"] else ""
+                log.info("  %s: %s  [%d/%d%s; %s]", case_id, note, tally["done"], len(todo), failed,
+                         pace.tag(tally["done"]))
 
             run_local(out, todo, args.jobs, progress, isolated=args.isolated)
         else:

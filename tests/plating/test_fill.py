@@ -109,6 +109,8 @@ def test_concavity_fill_pair_void_free_and_void(tmp_path, coarse_void, run_cli):
         assert res["faraday_balance_rel"] < 1e-2  # explicit-step geometric error (measured < 4e-3)
         total = res["deposited_volume_um3"] + res["void_volume_um3"]
         assert 1.0 <= total / res["concavity_and_hole_volume_um3"] < 1.15
+    page = (tmp_path / "free" / "report.html").read_text()  # the run's page, its fill picture embedded
+    assert "concavity_fill_voidfree" in page and "title='fill_time_min'" in page and "fill.png" in page
 
 
 @pytest.mark.slow

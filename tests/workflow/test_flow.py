@@ -64,6 +64,14 @@ def test_process_a_runs_every_step_and_summarises_each(process_a, read_summary):
         key["package_stress"]["key_results"]["room_max_von_mises_MPa"]
     life = key["joint_cycling"]["key_results"]["worst_life_darveaux_cycles"]
     assert math.isfinite(life) and life > 0
+    # the flow as run reads back (its step cases named by absolute paths)
+    again = load_case(out / "case.resolved.toml")
+    assert [Path(s.case).is_absolute() for s in again.steps] == [True] * len(names)
+    # the flow's page links every step's page; each step's page exists (a reliability one among them)
+    page = (out / "report.html").read_text()
+    for step in data["steps"]:
+        assert f"href='{step['folder']}/report.html'" in page
+        assert "status ok" in (out / step["folder"] / "report.html").read_text()
 
 
 @pytest.mark.slow

@@ -40,6 +40,9 @@ HEADLINES = {
     "cases/plating/parallel_plates_bv.toml": ("mean_current_density_A_per_m2", 720.5224560405736, 1e-9,
                                               "b803757 (1D: the closed form is checked in tests/plating)"),
     "cases/plating/newman_disk.toml": ("current_A", 0.020273264905668293, 1e-9, "b803757"),
+    "cases/plating/newman_disk_secondary.toml": ("uniformity", 0.15531048029181127, 1e-3,
+                                                 "Newman's secondary series at J = 1.0000008 (800 terms); "
+                                                 "measured 3.3e-4 below it, the rim's cells"),
     "cases/plating/concentric_cylinders.toml": ("current_A_per_m", 4.879953842193592, 1e-9, "b803757"),
     "cases/plating/wafer_terminal_effect.toml": ("centre_over_edge_current", 0.34573394386693734, 1e-9,
                                                  "b803757"),
@@ -72,3 +75,8 @@ def test_small_shipped_case_runs_and_gives_its_headline(rel, tmp_path):
         expected = r["deposited_volume_um3"] / r["cathode_area_um2"]
     assert got == pytest.approx(expected, rel=rtol), why
     assert (tmp_path / "out" / "summary.json").exists()
+    # the run's page: its case, its headline as written in the summary, its pictures embedded
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert f">{data['case']} <span class='status ok'>ok</span>" in page
+    assert f"title='{key}'" in page and f"{got:.6g}" in page
+    assert page.count("data:image/png;base64,") == len(list((tmp_path / "out").glob("*.png")))

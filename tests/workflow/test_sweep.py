@@ -4,7 +4,9 @@ after SIGKILL, and the SLURM executor against a real single-node SLURM."""
 from __future__ import annotations
 
 import csv
+import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -80,6 +82,9 @@ def local_reference(tmp_path_factory, sprout):
     out = tmp_path_factory.mktemp("sweep") / "local"
     r = sprout("sweep", GRID, "-o", out, "-j", "2")
     assert r.returncode == 0, r.stderr
+    # each finished case says how far the sweep is: n/N, then time so far and left
+    done = re.findall(r"case_\d{4}: ok  \[(\d)/4; \d+ %, \S+(, ETA \S+)?\]", r.stderr)
+    assert [int(n) for n, _ in done] == [1, 2, 3, 4] and done[0][1].startswith(", ETA"), r.stderr
     return out
 
 
@@ -176,3 +181,39 @@ def test_isolated_processes_give_the_workers_results(tmp_path, local_reference, 
     assert (out / "results.csv").read_text() == (local_reference / "results.csv").read_text()
     assert "in_worker" in (local_reference / "logs" / "case_0000.json").read_text()
     assert "in_worker" not in (out / "logs" / "case_0000.json").read_text()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_local_sweep_and_its_running_cases(tmp_path, root, python, sprout):
+    """SIGTERM to the sweep alone (a batch system's time limit on the process that started
+    it): the sweep passes it to the cases running in its two workers, each ends as an
+    interrupted run (summary says so, checkpoint kept for --resume), no worker is left
+    behind, and the sweep ends with exit 143 in seconds, not when the cases would have."""
+    sweep = tmp_path / "cycles.toml"
+    sweep.write_text(f'''[sweep]
+name = "cycles"
+base = "{root / 'cases' / 'reliability' / 'die_attach_cycling.toml'}"
+method = "grid"
+set = ["output.fields=false", "output.picture=false", "load.cycle.cycles=4"]
+responses = ["attach_die_edge_energy_density_per_cycle_kJ_per_m3"]
+[sweep.parameters]
+"load.cycle.high" = ["125 degC", "150 degC"]
+''')
+    out = tmp_path / "out"
+    proc = subprocess.Popen([python, "-m", "solver", "sweep", str(sweep), "-o", str(out), "-j", "2"], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list(out.glob("cases/case_*/checkpoint.npz"))) < 2:
+        time.sleep(0.1)
+    assert len(list(out.glob("cases/case_*/checkpoint.npz"))) == 2, "both cases should be stepping"
+    t = time.time()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert time.time() - t < 30
+    for case in ("case_0000", "case_0001"):
+        data = json.loads((out / "cases" / case / "summary.json").read_text())
+        assert data["status"] == "interrupted", data
+        assert (out / "cases" / case / "checkpoint.npz").exists()
+    left = subprocess.run(["pgrep", "-f", f"sweep-worker {out}"], capture_output=True, text=True).stdout
+    assert left == "", left

@@ -25,6 +25,7 @@ from solver.core.domain import build_domain
 from solver.core.errors import SolveError
 from solver.core.kind import RunContext
 from solver.core.output import Staging
+from solver.core.progress import Progress
 from solver.mechanics.inelastic.model import Elastic
 from solver.mechanics.inelastic_problem import InelasticProblem, NewtonReport, RegionLaw
 from solver.mechanics.profile import StepTooSmall, Stepper, TemperatureProfile, from_points, thermal_cycle
@@ -141,6 +142,7 @@ class Simulation:
         self.spans = self.profile.cycle_bounds
         self.material_s = 0.0
         self.step_s = 0.0
+        self.progress: Progress | None = None
 
     # -- stepping -----------------------------------------------------------------------------
     def run(self, out: Path | None = None, restart: bool = False, digest: str = "") -> None:
@@ -181,6 +183,7 @@ class Simulation:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 checkpoint.save(path, self, layout, t, stepper)
         step_started, step_material = None, 0.0  # a step's clock runs through its retries
+        self.progress = Progress(profile.end_time, start=t)
         while t < profile.end_time * (1 - 1e-12):
             interrupt.check(self.comm)
             t1 = stepper.next_step(t)
@@ -250,9 +253,10 @@ class Simulation:
         self.records.append(rec)
         self.reports.append(rep)
         if rep.iterations:
-            self.log.info("t = %9.1f s  %7.2f degC  Newton %d (%d linear)  warpage %s", t, T - 273.15,
+            self.log.info("t = %9.1f s  %7.2f degC  Newton %d (%d linear)  warpage %s  [%s]", t, T - 273.15,
                           rep.iterations, rep.linear_iterations,
-                          f"{1e6 * rec.warpage:.3f} um" if math.isfinite(rec.warpage) else "-")
+                          f"{1e6 * rec.warpage:.3f} um" if math.isfinite(rec.warpage) else "-",
+                          self.progress.tag(t) if self.progress is not None else "start")
 
     def _average(self, region: str, mask) -> dict:
         p = self.problem.points[region]

@@ -328,7 +328,7 @@ def check_reliability(case: ReliabilityCase) -> None:
                         "out-of-plane strain would be a local unknown of every model); use plane_strain, "
                         "axisymmetric or 3d")
     check_materials_and_supports(case)
-    regions, _ = check_geometry(case.geometry)
+    regions, _ = check_geometry(case.geometry, case.mesh.max_cells)
     from solver.mechanics.reliability.materials import point_model
 
     for region, spec in case.inelastic.items():
