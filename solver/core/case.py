@@ -50,6 +50,11 @@ class LinearSolverSettings(Strict):
     direct_below_dofs: int = Field(100_000, ge=0)
 
 
+class FieldSettings(Strict):
+    vtx: bool = Field(False, description="also write the volume fields as VTX (fields/<name>.bp, ADIOS2), which "
+                                         "only a ParaView built with ADIOS2 reads; VTU/PVD are always written")
+
+
 CaseName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
 
 
@@ -62,6 +67,7 @@ class CaseBase(Strict):
     description: str = ""
     geometry: GeometrySpec
     mesh: MeshSettings = MeshSettings()
+    fields: FieldSettings = FieldSettings()
 
     def cross_check(self) -> None:
         """Rules across fields that pydantic cannot express; raise CaseError (the message

@@ -124,8 +124,11 @@ class Staging:
         except (OSError, ValueError):
             return
         for name in listed:
+            if not isinstance(name, str):
+                continue
+            name = name.split("/")[0]  # fields/<file>: the folder as a whole (never a path out of OUT)
             target = self.out / name
-            if name in new or "/" in name or name.startswith("."):
+            if name in new or name.startswith(".") or not name:
                 continue
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target, ignore_errors=True)
@@ -141,7 +144,7 @@ def write_from_root(out: Path, comm: MPI.Comm, write, fields=None) -> dict:
     """Build the output folder on rank 0: ``write(staging)`` writes the files and returns
     the summary. An error there is raised on every rank (none waits for rank 0 forever) and
     nothing is left half-written in ``out``. ``fields(staging)``, if given, runs first on
-    every rank (collective writers such as VTX)."""
+    every rank (collective writers: ``field_writer``, ``field_hook``)."""
     staging = Staging(out, comm)
     try:
         if fields is not None:
@@ -213,12 +216,28 @@ def concavity_toml(points, comment: str) -> str:
     return f"# {comment}\n[geometry.concavity]\nprofile = [\n{rows}]\n"
 
 
-def field_writer(comm: MPI.Comm, name: str, functions: list):
-    """A ``fields`` hook for write_from_root: the functions (one space) to ``name``.bp (VTX,
-    ParaView reads it)."""
-    def write(staging) -> None:
-        import dolfinx.io
+def field_writer(domain, name: str, functions: list, vtx: bool = False, t: float = 0.0):
+    """A ``fields`` hook for write_from_root: the functions (on ``domain``'s mesh) at time
+    ``t`` as ``fields/<name>.pvd`` with one VTU, the region legend and the boundaries beside
+    them (:mod:`solver.core.fields`); ``vtx`` also writes VTX ``.bp``. Once it ran, its
+    ``files`` lists what it wrote (relative to OUT) for the summary."""
+    return field_hook(domain.comm, vtx, lambda ff: ff.write(name, domain, functions, t))
 
-        with dolfinx.io.VTXWriter(comm, staging.file(f"{name}.bp"), functions, engine="BP4") as w:
-            w.write(0.0)
-    return write
+
+def field_hook(comm: MPI.Comm, vtx: bool, write):
+    """A ``fields`` hook for write_from_root that calls ``write(FieldFiles)`` on every
+    rank: several files, surfaces, profiles. ``.files`` lists what it wrote once it ran."""
+    return _FieldHook(comm, vtx, write)
+
+
+class _FieldHook:
+    def __init__(self, comm: MPI.Comm, vtx: bool, write):
+        self.comm, self.vtx, self.write = comm, vtx, write
+        self.files: list[str] = []
+
+    def __call__(self, staging) -> None:
+        from solver.core.fields import FieldFiles
+
+        with FieldFiles(staging, self.comm, self.vtx) as ff:
+            self.write(ff)
+        self.files = ff.files

@@ -55,6 +55,8 @@ class Snapshot:
     front: np.ndarray  # (n, 3) front points (rank 0; gathered), m
     volume: float  # etched volume in the model, m^3
     mass_balance: float  # |etched - V_m / s * consumed| / etched, since the start
+    phi: np.ndarray | None = None  # the signed distance at the P1 dofs (local), for the fields
+    concentration: np.ndarray | None = None  # the etchant there
 
 
 @dataclass
@@ -66,6 +68,8 @@ class CutRun:
     mesh_s: float = 0.0
     solve_s: float = 0.0
     largest_wall_triangles: int = 0
+    domain: object = None  # the fixed mesh and its P1 space, for the fields
+    space: object = None
 
 
 class CutLiquid:
@@ -197,7 +201,7 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
     trapezoidal integral of the flux over the step."""
     liquid = CutLiquid(geo, etchant, comm, algorithm, threads)
     run = CutRun(dofs=liquid.V.dofmap.index_map.size_global, cells=liquid.domain.info["cells"],
-                 mesh_s=liquid.mesh_s)
+                 mesh_s=liquid.mesh_s, domain=liquid.domain, space=liquid.V)
     log.info("3D mixed etch: fixed mesh of %d cells, %d P1 dofs, meshed in %.1f s", run.cells, run.dofs, run.mesh_s)
     rate = etchant.molar_volume * etchant.rate_constant / etchant.stoichiometry  # v = rate * c
     t0 = time.perf_counter()
@@ -240,7 +244,7 @@ def run_cut_etch(geo, etchant, times: list[float], max_advance: float, comm: MPI
         volume = liquid.etched_volume() - volume0
         expected = etchant.molar_volume / etchant.stoichiometry * consumed
         balance = abs(volume - expected) / volume if volume > 0 else 0.0
-        run.snapshots.append(Snapshot(t, liquid.front(), volume, balance))
+        run.snapshots.append(Snapshot(t, liquid.front(), volume, balance, liquid.phi.copy(), liquid.c.x.array.copy()))
         log.info("t = %.4g s: %d steps, etched %.4g um^3, mass balance %.2e  [%s]", t, run.steps, volume * 1e18, balance,
                  progress.tag(t))
     run.solve_s = comm.allreduce(time.perf_counter() - t0, op=MPI.MAX)

@@ -21,7 +21,15 @@ from dolfinx import fem
 
 from solver.core.domain import Domain, build_domain
 from solver.core.kind import RunContext
-from solver.core.output import atomic_write_json, atomic_write_text, concavity_toml, summary, write_csv, write_from_root
+from solver.core.output import (
+    atomic_write_json,
+    atomic_write_text,
+    concavity_toml,
+    field_hook,
+    summary,
+    write_csv,
+    write_from_root,
+)
 from solver.etch.analytic import isotropic_etch_volume
 from solver.fronts.cut_cells import distance_to_openings, etched_measure, front_points, radial, rim_radius
 from solver.fronts.distance import Front, GhostExchange, Graph, arrival_distance, distance_to_simplices
@@ -221,8 +229,15 @@ def run_etch(case, ctx: RunContext) -> dict:
     out, comm, log, t0, source, resolved = ctx.out, ctx.comm, ctx.log, ctx.t0, ctx.source, ctx.resolved
     runner = _reaction_limited if case.etch.model == "reaction_limited" else _mixed
     history, profiles, extra = runner(case, comm, log)
+    frames = extra.pop("_fields")
+
+    def write_fields(ff) -> None:
+        for t, domain, functions in frames:
+            ff.write("front", domain, functions, t)
+
+    fields = field_hook(comm, case.fields.vtx, write_fields)
     return write_from_root(out, comm, lambda staging: _write(case, history, profiles, extra, staging, t0, source,
-                                                             resolved, comm.size))
+                                                             resolved, comm.size, fields.files), fields=fields)
 
 
 def _reaction_limited(case, comm, log):
@@ -244,7 +259,8 @@ def _reaction_limited(case, comm, log):
              "solver": {"method": "arrival distance (source-tracking relaxation)", "rounds": sol.front.rounds,
                         "updates": sol.front.updates, "solve_s": round(sol.solve_s, 4),
                         "mesh_s": round(sol.mesh_s, 4)},
-             "mesh": {"cells": sol.domain.info["cells"], "vertices": sol.vertices}, "_sections": sections}
+             "mesh": {"cells": sol.domain.info["cells"], "vertices": sol.vertices}, "_sections": sections,
+             "_fields": arrival_fields(sol, case.etch.rate, case.etch.times)}
     return history, profiles, extra
 
 
@@ -275,7 +291,9 @@ def _mixed(case, comm, log):
                         "start_steps": run.start_steps, "damkoehler": etchant.damkoehler,
                         "stefan_number": etchant.beta,
                         "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
-             "damkoehler": etchant.damkoehler}
+             "damkoehler": etchant.damkoehler,
+             "_fields": [(t, domain, [c, wall_distance_field(c.function_space, wall, geo.base_thickness)])
+                         for t, domain, c, wall in run.liquids]}
     return history, profiles, extra
 
 
@@ -311,7 +329,8 @@ def _mixed_3d(case, etchant, comm, log):
                                   "front moved along its normal", "steps": run.steps, "damkoehler": etchant.damkoehler,
                         "stefan_number": etchant.beta, "wall_triangles": run.largest_wall_triangles,
                         "solve_s": round(run.solve_s, 4), "mesh_s": round(run.mesh_s, 4)},
-             "mesh": {"cells": run.cells}, "damkoehler": etchant.damkoehler, "_sections": sections}
+             "mesh": {"cells": run.cells}, "damkoehler": etchant.damkoehler, "_sections": sections,
+             "_fields": [(snap.time, run.domain, _cut_fields(run.space, snap)) for snap in run.snapshots]}
     return history, profiles, extra
 
 
@@ -327,6 +346,61 @@ def _mixed_row(etchant, t, depth, deepest, radius, R, volume, per_hole, balance)
     }
 
 
+# -- fields: the front at each requested time -------------------------------------------------
+def arrival_fields(sol: EtchSolution, rate: float, times) -> list:
+    """(t, domain, functions) per etch time: the arrival distance (exact at the vertices),
+    the arrival time and the front's level arrival - v t (negative where etched; on the metal
+    side the distance to the front). NaN where the etch never arrives (the film, the base
+    beyond the last front plus a cell)."""
+    V = fem.functionspace(sol.domain.mesh, ("Lagrange", 1))  # the numbering of the graph's P1 space
+    d = sol.front.distance
+    d = np.where(np.isfinite(d), d, np.nan)
+    arrival = fem.Function(V, name="arrival_distance_m")
+    arrival.x.array[: len(d)] = d
+    arrival_time = fem.Function(V, name="arrival_time_s")
+    arrival_time.x.array[:] = arrival.x.array / rate
+    frames = []
+    for t in times:
+        level = fem.Function(V, name="signed_distance_m")
+        level.x.array[:] = arrival.x.array - rate * t
+        frames.append((t, sol.domain, [arrival, arrival_time, level]))
+    return frames
+
+
+def wall_distance_field(V, wall: np.ndarray, interface_height: float, chunk: int = 4096):
+    """The signed distance to an axisymmetric wall (r, z from the film/base interface, the
+    interface point to the axis point) at V's dofs: negative in the concavity, positive in
+    the metal, NaN above the interface (the film and the liquid over it)."""
+    from matplotlib.path import Path as Polygon
+
+    p = V.tabulate_dof_coordinates()[:, :2] - np.array([0.0, interface_height])
+    a, ab = wall[:-1], np.diff(wall, axis=0)
+    length2 = np.maximum((ab * ab).sum(axis=1), 1e-300)
+    dist = np.empty(len(p))
+    for i in range(0, len(p), chunk):  # (points, segments) at a time: bounded memory
+        q = p[i:i + chunk, None, :] - a[None]
+        s = np.clip((q * ab[None]).sum(axis=2) / length2, 0.0, 1.0)
+        dist[i:i + chunk] = np.linalg.norm(q - s[..., None] * ab[None], axis=2).min(axis=1)
+    # The cavity's whole section (mirrored about the axis), so that points on the axis are
+    # inside it, tested a hair below the interface, so that those in the opening are too.
+    tol = 1e-9 * max(float(np.abs(wall).max()), 1e-300)
+    section = np.vstack([wall, (wall * [-1.0, 1.0])[::-1]])
+    inside = Polygon(section).contains_points(p - [0.0, tol])
+    f = fem.Function(V, name="signed_distance_m")
+    f.x.array[:] = np.where(p[:, 1] > tol, np.nan, np.where(inside, -dist, dist))
+    return f
+
+
+def _cut_fields(V, snap) -> list:
+    """The 3D mixed etch at one time: the signed distance to the front (first order away
+    from it) and the etchant, NaN where no front is tracked (the film and the liquid)."""
+    phi = fem.Function(V, name="signed_distance_m")
+    phi.x.array[:] = np.where(np.isfinite(snap.phi), snap.phi, np.nan)
+    c = fem.Function(V, name="etchant_mol_per_m3")
+    c.x.array[:] = snap.concentration
+    return [phi, c]
+
+
 def _whole_hole(centres: np.ndarray, geo) -> np.ndarray:
     """The centre of a hole inside the modelled sector (on the symmetry planes for a half
     or quarter model), where the depth on the axis is read."""
@@ -336,7 +410,7 @@ def _whole_hole(centres: np.ndarray, geo) -> np.ndarray:
     return centres[np.flatnonzero(inside)[0]]
 
 
-def _write(case, history, profiles, extra, staging, t0, source, resolved, ranks) -> dict:
+def _write(case, history, profiles, extra, staging, t0, source, resolved, ranks, field_files) -> dict:
     from solver.etch.picture import etch_picture
 
     last = history[-1]
@@ -350,7 +424,8 @@ def _write(case, history, profiles, extra, staging, t0, source, resolved, ranks)
     write_csv(staging.file("profiles.csv"), ["time_min", "r_um", "z_um"], np.array(rows))
     atomic_write_text(staging.file("concavity.toml"), concavity_toml(
         profiles[-1], "The etched concavity, for the substrate geometry (process B's plating structure):"))
-    files = ["summary.json", "case.resolved.json", "etch_history.csv", "profiles.csv", "concavity.toml"]
+    files = ["summary.json", "case.resolved.json", "etch_history.csv", "profiles.csv", "concavity.toml",
+             *field_files]
     if case.output.picture and etch_picture(staging.file("etch.png"), case, history, profiles,
                                             extra.get("_sections")):
         files.append("etch.png")

@@ -100,6 +100,8 @@ class TransportRun:
     start_steps: int = 0  # backward Euler steps of the fresh etchant on the starting dimple (transient)
     mesh_s: float = 0.0
     solve_s: float = 0.0
+    # (time, domain, concentration, wall) of the liquid at each requested time, for the fields
+    liquids: list = field(default_factory=list, repr=False)
 
 
 def liquid_geometry(geo, profile: np.ndarray, etchant: Etchant) -> BumpedSubstrate:
@@ -320,6 +322,7 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
     resampled = False
     dt = None  # the step that brought the wall here
     liquid = None
+    reached = False  # the wall is at a requested time: keep its liquid for the fields
     progress = Progress(targets[-1])
     while True:
         interrupt.check(comm)
@@ -351,6 +354,9 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
             flux = here.solve(dt if etchant.transient else None, f"etch_{step_no}")
             c = here.wall_flux()
         liquid = here
+        if reached:
+            out.liquids.append((t, here.domain, here.c, wall.copy()))
+            reached = False
         out.solve_s += time.perf_counter() - t0 - here.mesh_s
         v = etchant.molar_volume / etchant.stoichiometry * np.maximum(smoothed_flux(c, wall), 0.0)  # c: k c
         if not targets:
@@ -393,6 +399,7 @@ def run_transport(geo, etchant: Etchant, times: list[float], max_advance: float,
         balance = abs((volume - start_volume) - consumed) / consumed
         if t >= targets[0] * (1 - 1e-12):
             targets.pop(0)
+            reached = True
             out.steps.append(Step(t, wall.copy(), flux, volume, balance, dofs))
             log.info("etch t = %.4g min: depth %.4g um, radius at the film %.4g um, %d steps, mass balance %.2e  [%s]",
                      t / 60, -wall[-1, 1] * 1e6, wall[0, 0] * 1e6, step_no, balance, progress.tag(t))

@@ -16,7 +16,6 @@ import numpy as np
 from mpi4py import MPI
 
 import dolfinx.fem as fem
-import dolfinx.io
 
 from solver.core import interrupt
 from solver.core.case import CaseError
@@ -345,6 +344,29 @@ def _like(f: fem.Function) -> fem.Function:
     return fem.Function(f.function_space, name=f.name)
 
 
+def _write_fields(sol: ThermoelasticSolution, staging: Staging, vtx: bool) -> list[str]:
+    """fields/displacement.pvd (the displacement, P_k) and fields/stress.pvd (stress tensor,
+    von Mises and principal stresses in DG(k-1), exact; with the displacement's vertex
+    values, to warp by), one time per load step (time = step index; steps.csv maps it to
+    the step). Collective."""
+    from solver.core.fields import FieldFiles
+
+    last = sol.steps[-1]
+    # Buffers of their own: copying each step into the last step's functions would overwrite
+    # the last step before it is written (and before the picture reads it).
+    u_out = _like(last.u)
+    names = ("tensor", "von_mises", "principal")
+    s_out = [_like(getattr(last.stress, f)) for f in names]
+    with FieldFiles(staging, sol.domain.comm, vtx) as ff:
+        for i, step in enumerate(sol.steps):
+            u_out.x.array[:] = step.u.x.array
+            for buf, f in zip(s_out, names):
+                buf.x.array[:] = getattr(step.stress, f).x.array
+            ff.write("displacement", sol.domain, [u_out], float(i))
+            ff.write("stress", sol.domain, s_out + [u_out], float(i))
+    return ff.files
+
+
 def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, reference, t_start: float,
                   resolved: dict, source: str) -> dict:
     comm = sol.domain.comm
@@ -353,29 +375,7 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
     files = ["summary.json", "case.resolved.json", "steps.csv"]
     files += ["bottom_profile.csv"] if last.surface else []
     if case.output.fields:
-        # One time step per load step (time = step index; steps.csv maps it to the step).
-        # Buffers of their own: copying each step into the last step's functions would overwrite
-        # the last step before it is written (and before the picture reads it).
-        u_out = _like(last.u)
-        with dolfinx.io.VTXWriter(comm, staging.file("displacement.bp"), [u_out], engine="BP4") as w:
-            for i, step in enumerate(sol.steps):
-                u_out.x.array[:] = step.u.x.array
-                w.write(float(i))
-        fields = ("tensor", "von_mises", "principal")
-        s_out = [_like(getattr(last.stress, f)) for f in fields]
-        with dolfinx.io.VTXWriter(comm, staging.file("stress.bp"), s_out, engine="BP4") as w:
-            for i, step in enumerate(sol.steps):
-                for buf, f in zip(s_out, fields):
-                    buf.x.array[:] = getattr(step.stress, f).x.array
-                w.write(float(i))
-        with dolfinx.io.XDMFFile(comm, staging.file("mesh.xdmf"), "w") as f:
-            f.write_mesh(sol.domain.mesh)
-            sol.domain.cell_tags.name = "regions"
-            f.write_meshtags(sol.domain.cell_tags, sol.domain.mesh.geometry)
-            sol.domain.mesh.topology.create_connectivity(sol.domain.tdim - 1, sol.domain.tdim)
-            sol.domain.facet_tags.name = "boundaries"
-            f.write_meshtags(sol.domain.facet_tags, sol.domain.mesh.geometry)
-        files += ["displacement.bp", "stress.bp", "mesh.xdmf", "mesh.h5"]
+        files += _write_fields(sol, staging, case.fields.vtx)
     if case.output.picture:
         from solver.mechanics.picture import thermoelastic_picture
 

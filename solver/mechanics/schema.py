@@ -116,7 +116,7 @@ class Supports(Strict):
 
 
 class OutputSettings(Strict):
-    fields: bool = Field(True, description="write ParaView fields (VTX .bp) and the mesh (XDMF)")
+    fields: bool = Field(True, description="write the fields (fields/*.pvd: VTU with region and boundary names)")
     picture: bool = Field(True, description="write a PNG")
     curvature_fit_fraction: float = Field(
         1.0, gt=0, le=1, description="fit curvature over this fraction of the bottom surface's half-extent"

@@ -164,6 +164,7 @@ class FillState:
     mesh_s: float = 0.0
     solve_s: float = 0.0
     fields: list = field(default_factory=list, repr=False)  # the last solve's (not checkpointed)
+    domain: object = field(default=None, repr=False)  # the last solve's mesh and its names (for the fields)
 
 
 def front_flux(domain, flux, front: np.ndarray, axisymmetric: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +219,7 @@ def deposition_current(section: Section, front: np.ndarray, echem: Electrochemis
                        comm: MPI.Comm, name: str, previous: list | None = None):
     """Mesh the electrolyte for this front and solve. Returns (deposition current density
     at the front's points (A/m^2), their weights int psi_i w ds, the solver's total
-    deposition current (A, or A/m), Newton iterations, dofs, mesh seconds, the fields).
+    deposition current (A, or A/m), Newton iterations, dofs, mesh seconds, the fields, the domain).
     ``previous``: the last step's tertiary fields, the starting guess (else, or if Newton
     fails from it, a continuation from 0 V)."""
     t0 = time.perf_counter()
@@ -265,7 +266,7 @@ def deposition_current(section: Section, front: np.ndarray, echem: Electrochemis
             # the bulk term: at the discrete solution it equals the kinetic term where there is one
             return -echem.conductivity * ufl.inner(ufl.grad(sol.phi), ufl.grad(psi)) * dist.weight * dist.dx
     q, m = front_flux(domain, flux, front, section.axisymmetric)
-    return q, m, total, its, dofs, mesh_s, fields
+    return q, m, total, its, dofs, mesh_s, fields, domain
 
 
 def _void_json(v: Void) -> dict:
@@ -323,7 +324,7 @@ def run_growth(section: Section, echem: Electrochemistry, deposit, efficiency: f
         front = state.front
         t0 = time.perf_counter()
         try:
-            q, weight, total, its, dofs, mesh_s, state.fields = deposition_current(
+            q, weight, total, its, dofs, mesh_s, state.fields, state.domain = deposition_current(
                 section, front, echem, state.s_start, state.s_end, comm, f"fill_{state.step}",
                 previous=state.fields or None)
         except GeometryError as exc:

@@ -68,12 +68,11 @@ def run_plating(case, ctx: RunContext) -> dict:
     how = "kinetics at the cathode's nodes" if dist.cathode.kinetics != "none" else "consistent discrete flux"
 
     def write(staging) -> dict:
-        write_csv(staging.file("cathode_current.csv"), ["x_um", "y_um", "current_density_A_per_m2"],
-                  np.column_stack([samples[:, :2] * 1e6, samples[:, 2:]]) if len(samples) else np.zeros((0, 3)))
+        write_cathode_csv(staging, samples)
         atomic_write_json(staging.file("case.resolved.json"), resolved)
         data = summary(case.name, case.kind, "ok", comm.size, dist.V.dofmap.index_map.size_global,
                        time.perf_counter() - t0, results, None, source=source,
-                       files=["summary.json", "case.resolved.json", "cathode_current.csv", "potential.bp"],
+                       files=["summary.json", "case.resolved.json", "cathode_current.csv", *fields.files],
                        solver={"method": "newton+mumps" if sol.newton_iterations else "mumps",
                                "newton_iterations": sol.newton_iterations, "solve_s": round(solve_s, 4),
                                "mesh_s": round(mesh_s, 4), "cathode_current_density": how, **sol.info},
@@ -81,7 +80,14 @@ def run_plating(case, ctx: RunContext) -> dict:
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write, fields=field_writer(comm, "potential", [sol.phi]))
+    fields = field_writer(domain, "potential", [sol.phi], case.fields.vtx)  # runs before write(), which lists its files
+    return write_from_root(out, comm, write, fields=fields)
+
+
+def write_cathode_csv(staging, samples: np.ndarray) -> None:
+    """The cathode's current density at its nodes (rank 0 holds them), micrometres."""
+    write_csv(staging.file("cathode_current.csv"), ["x_um", "y_um", "current_density_A_per_m2"],
+              np.column_stack([samples[:, :2] * 1e6, samples[:, 2:]]) if len(samples) else np.zeros((0, 3)))
 
 
 def distribution_results(cathode: ElectrodeCurrent) -> dict:
@@ -138,10 +144,11 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
         results["current_over_limiting"] = mean / limit
 
     def write(staging) -> dict:
+        write_cathode_csv(staging, cathode.samples)
         atomic_write_json(staging.file("case.resolved.json"), resolved)
         data = summary(case.name, case.kind, "ok", comm.size, dist.W.dofmap.index_map.size_global * 2,
                        time.perf_counter() - t0, results, None, source=source,
-                       files=["summary.json", "case.resolved.json", "potential_concentration.bp"],
+                       files=["summary.json", "case.resolved.json", "cathode_current.csv", *fields.files],
                        solver={"method": "newton+mumps (monolithic potential and concentration)",
                                "electrolyte_model": el.model,
                                "newton_iterations": out_state["newton_iterations"],
@@ -153,7 +160,8 @@ def _run_tertiary(case, domain, out, comm, t0, source, resolved, mesh_s) -> dict
 
     phi, c = dist.u.sub(0).collapse(), dist.u.sub(1).collapse()
     phi.name, c.name = "electrolyte_potential_V", "concentration_mol_per_m3"
-    return write_from_root(out, comm, write, fields=field_writer(comm, "potential_concentration", [phi, c]))
+    fields = field_writer(domain, "potential_concentration", [phi, c], case.fields.vtx)
+    return write_from_root(out, comm, write, fields=fields)
 
 
 def tertiary_current_density(dist, current: float) -> ElectrodeCurrent:

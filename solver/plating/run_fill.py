@@ -98,7 +98,7 @@ def run_fill(case, ctx: RunContext) -> dict:
         write_csv(staging.file("fronts.csv"), ["snapshot", "time_min", "r_um", "z_um"], np.concatenate(rows))
         write_csv(staging.file("coat_profile.csv"), ["s_um", "r_um", "z_um", "thickness_um"], coat * 1e6)
         files = ["summary.json", "case.resolved.json", "fill_history.csv", "fronts.csv", "coat_profile.csv",
-                 "electrolyte.bp"]
+                 *fields.files]
         lined = lined_concavity(section, state)
         if lined is not None:
             atomic_write_text(staging.file("concavity.toml"), concavity_toml(
@@ -117,7 +117,8 @@ def run_fill(case, ctx: RunContext) -> dict:
         return data
 
     # the electrolyte at the end (the last mesh)
-    return write_from_root(out, comm, write, fields=field_writer(comm, "electrolyte", state.fields))
+    fields = field_writer(state.domain, "electrolyte", state.fields, case.fields.vtx, t=state.time)
+    return write_from_root(out, comm, write, fields=fields)
 
 
 def check_checkpoint(out: Path, digest: str) -> None:

@@ -7,7 +7,8 @@ with growth: deposit thickness at centre and edge, mean, uniformity (max - min) 
 edge/centre ratio, charge passed, deposited mass, and the Faraday balance (deposited
 volume against the charge; round-off by construction of the explicit steps, checked).
 Files: ``seed_profile.csv`` (r, start current density, end current density, thickness),
-``thickness.png``.
+``thickness.png``, ``fields/wafer.pvd`` (the same along the radius, a polyline every viewer
+reads).
 
 With geometry ``wafer_cell`` the film is solved coupled to the electrolyte
 (:mod:`solver.plating.seed_electrolyte`) at a cell voltage; the results add the Wagner number
@@ -31,7 +32,7 @@ from mpi4py import MPI
 from solver.core.domain import build_domain
 from solver.core.kind import RunContext
 from solver.core.materials import library_material
-from solver.core.output import atomic_write_json, summary, write_csv, write_from_root
+from solver.core.output import atomic_write_json, field_hook, summary, write_csv, write_from_root
 from solver.plating.electrochem import FARADAY, charge_transfer_resistance, uniformity, wagner_number
 from solver.plating.schema import ElectrodeSpec
 from solver.plating.seed_electrolyte import coupled_seed_growth
@@ -90,7 +91,7 @@ def run_seed_layer(case, ctx: RunContext) -> dict:
         write_csv(staging.file("seed_profile.csv"),
                   ["r_mm", "start_current_density_A_per_m2", "end_current_density_A_per_m2", "thickness_um"],
                   np.column_stack([r * 1e3, cols[:, 0], cols[:, 1], cols[:, 2] * 1e6]))
-        files = ["summary.json", "case.resolved.json", "seed_profile.csv"]
+        files = ["summary.json", "case.resolved.json", "seed_profile.csv", *fields.files]
         if _picture(staging.file("thickness.png"), case, r, cols):
             files.append("thickness.png")
         atomic_write_json(staging.file("case.resolved.json"), resolved)
@@ -101,7 +102,22 @@ def run_seed_layer(case, ctx: RunContext) -> dict:
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write)
+    r_all, cols_all = _gathered(comm, hist.r, np.column_stack([hist.current_density[0], hist.current_density[-1],
+                                                                hist.thickness]))
+    fields = field_hook(comm, case.fields.vtx,
+                        lambda ff: ff.profile("wafer", *_wafer_profile(r_all, cols_all), domain=domain, region="seed"))
+    return write_from_root(out, comm, write, fields=fields)
+
+
+def _wafer_profile(r: np.ndarray | None, cols: np.ndarray | None, coupled: bool = False):
+    """The wafer's profile as a polyline along the radius (rank 0: points and point data)."""
+    if r is None:
+        return None, None
+    names = ["start_current_density_A_per_m2", "end_current_density_A_per_m2", "thickness_m"]
+    if coupled:
+        names += ["start_overpotential_V", "end_overpotential_V", "end_film_potential_V"]
+    points = np.column_stack([r, np.zeros(len(r)), np.zeros(len(r))])
+    return points, {n: cols[:, i] for i, n in enumerate(names)}
 
 
 def _picture(path: Path, case, r: np.ndarray, cols: np.ndarray, uniform=None) -> bool:
@@ -272,7 +288,8 @@ def coupled_results(case, run: CoupledRun) -> dict[str, float]:
 
 
 def run_coupled(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved: dict) -> dict:
-    """Solve -> results -> files (seed_profile.csv, thickness.png, the summary)."""
+    """Solve -> results -> files (seed_profile.csv, thickness.png, fields/electrolyte.pvd,
+    fields/wafer.pvd, the summary)."""
     run = solve_coupled(case, comm)
 
     def write(staging) -> dict:
@@ -282,7 +299,7 @@ def run_coupled(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolve
                   ["r_mm", "start_current_density_A_per_m2", "end_current_density_A_per_m2", "thickness_um",
                    "start_overpotential_V", "end_overpotential_V", "end_film_potential_V"],
                   np.column_stack([r * 1e3, cols[:, 0], cols[:, 1], cols[:, 2] * 1e6, cols[:, 3:]]))
-        files = ["summary.json", "case.resolved.json", "seed_profile.csv"]
+        files = ["summary.json", "case.resolved.json", "seed_profile.csv", *fields.files]
         if _picture(staging.file("thickness.png"), case, r, cols, (run.u_r, run.u_cols)):
             files.append("thickness.png")
         atomic_write_json(staging.file("case.resolved.json"), resolved)
@@ -296,4 +313,9 @@ def run_coupled(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolve
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write)
+    def write_fields(ff) -> None:
+        ff.write("electrolyte", run.domain, [run.hist.electrolyte_potential])
+        ff.profile("wafer", *_wafer_profile(run.r, run.cols, coupled=True), domain=run.domain, boundary="cathode")
+
+    fields = field_hook(comm, case.fields.vtx, write_fields)
+    return write_from_root(out, comm, write, fields=fields)

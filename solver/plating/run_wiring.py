@@ -22,7 +22,7 @@ from dolfinx.fem import petsc as fem_petsc
 
 from solver.core.domain import Domain, build_domain
 from solver.core.materials import library_material
-from solver.core.output import atomic_write_json, field_writer, summary, write_csv, write_from_root
+from solver.core.output import atomic_write_json, field_hook, summary, write_csv, write_from_root
 from solver.plating.current_distribution import CurrentDistribution
 from solver.plating.electrochem import FARADAY, KINETICS, charge_transfer_resistance, deposition_rate, wagner_number
 
@@ -87,8 +87,10 @@ def cathode_vertex_currents(case, w: WiringSolution) -> tuple[np.ndarray, np.nda
     return current_k, area_k, on
 
 
-def wiring_results(case, w: WiringSolution, comm: MPI.Comm) -> tuple[dict[str, float], np.ndarray]:
-    """The summary's results (collective) and, on rank 0, the thickness map's rows."""
+def wiring_results(case, w: WiringSolution, comm: MPI.Comm) -> tuple[dict[str, float], np.ndarray, list]:
+    """The summary's results (collective), on rank 0 the thickness map's rows, and the
+    cathode's fields (P1: the deposition current density and, with growth, the thickness;
+    zero off the cathode)."""
     geo, c = case.geometry, w.dist.cathode
     current_k, area_k, on = cathode_vertex_currents(case, w)
     current = comm.allreduce(float(current_k.sum()), op=MPI.SUM)
@@ -104,16 +106,22 @@ def wiring_results(case, w: WiringSolution, comm: MPI.Comm) -> tuple[dict[str, f
     if c.kinetics != "none":
         Rct = charge_transfer_resistance(c.exchange_current_density, c.alpha_a, c.alpha_c, case.temperature)
         results["wagner_number"] = wagner_number(case.electrolyte.conductivity, Rct, geo.line_width)
+    density = fem.Function(w.dist.V, name="deposition_current_density_A_per_m2")
+    density.x.array[: len(density_k)] = density_k
+    density.x.scatter_forward()
+    surface = [density]
     rows = np.zeros((0, 3))
     if case.growth is not None and case.growth.time > 0:
-        grown, rows = thickness_map(case, w, density_k, on, current, area, comm)
+        grown, rows, h = thickness_map(case, w, density_k, on, current, area, comm)
         results.update(grown)
-    return results, rows
+        surface.append(h)
+    return results, rows, surface
 
 
 def thickness_map(case, w: WiringSolution, density_k, on, current: float, area: float, comm: MPI.Comm):
     """The Faraday thickness after growth.time at each cathode vertex: its extremes, mean,
-    pad and line means, and the balance against the charge; rows (x, y, h) on rank 0."""
+    pad and line means, and the balance against the charge; rows (x, y, h) on rank 0; the
+    thickness as a P1 field."""
     geo, g, dist = case.geometry, case.growth, w.dist
     ds_c = dist.ds(w.domain.boundaries["cathode"])
     dep = library_material(g.deposit)
@@ -154,19 +162,20 @@ def thickness_map(case, w: WiringSolution, density_k, on, current: float, area: 
     if comm.rank == 0:
         rows = np.concatenate(gathered)
         rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
-    return results, rows
+    return results, rows, h
 
 
 def run_wiring(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved: dict) -> dict:
-    """Solve -> results -> files (potential.bp, cathode_thickness.csv, the summary)."""
+    """Solve -> results -> files (fields/potential.pvd, fields/cathode.pvd: the current
+    density and thickness map on the cathode, cathode_thickness.csv, the summary)."""
     w = solve_wiring(case, comm)
-    results, rows = wiring_results(case, w, comm)
+    results, rows, surface = wiring_results(case, w, comm)
     solver_info = {"method": "newton+cg+gamg" if w.linear == "iterative" else "newton+mumps",
                    "newton_iterations": w.sol.newton_iterations, "solve_s": round(w.solve_s, 4),
                    "mesh_s": round(w.mesh_s, 4), **w.sol.info}
 
     def write(staging) -> dict:
-        files = ["summary.json", "case.resolved.json", "potential.bp"]
+        files = ["summary.json", "case.resolved.json", *fields.files]
         if len(rows):
             write_csv(staging.file("cathode_thickness.csv"), ["x_um", "y_um", "thickness_um"], rows)
             files.append("cathode_thickness.csv")
@@ -177,4 +186,9 @@ def run_wiring(case, out: Path, comm: MPI.Comm, t0: float, source: str, resolved
         atomic_write_json(staging.file("summary.json"), data)
         return data
 
-    return write_from_root(out, comm, write, fields=field_writer(comm, "potential", [w.sol.phi]))
+    def write_fields(ff) -> None:
+        ff.write("potential", w.domain, [w.sol.phi])
+        ff.surface("cathode", w.domain, "cathode", surface)
+
+    fields = field_hook(comm, case.fields.vtx, write_fields)  # runs before write(), which lists its files
+    return write_from_root(out, comm, write, fields=fields)

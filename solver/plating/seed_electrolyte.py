@@ -66,6 +66,7 @@ class CoupledHistory(SeedHistory):
     anode_current: list[float]  # A through the anode per step (discrete flux)
     cathode_current: list[float]  # A through the cathode per step (quadrature of i, > 0 plating)
     dofs: int
+    electrolyte_potential: object = None  # the electrolyte's potential at the end (a P2 function), for the fields
 
 
 def coupled_seed_growth(domain, radius: float, conductivity: float, cathode: Electrode, anode: Electrode,
@@ -196,5 +197,7 @@ def coupled_seed_growth(domain, radius: float, conductivity: float, cathode: Ele
     volume = total_of(fem.form(2 * math.pi * h * r * wafer))
     V_film = u.x.array[f_map[mine]].copy()
     dofs = W.dofmap.index_map.size_global
+    phi_end = u.sub(0).collapse()
+    phi_end.name = "electrolyte_potential_V"
     return CoupledHistory(radii, currents, h.x.array[mine].copy(), times, charge, volume, newton, totals,
-                          etas, V_film, anode_I, cathode_I, dofs)
+                          etas, V_film, anode_I, cathode_I, dofs, phi_end)

@@ -60,7 +60,8 @@ def test_run_writes_contract(tmp_path, sprout, read_summary):
     assert data["status"] == "ok" and data["kind"] == "thermoelastic"
     for name in data["results"]:
         assert re.search(r"_(um|MPa|1_per_m|ratio|degC)$", name), f"result without a unit suffix: {name}"
-    for f in ("displacement.bp", "stress.bp", "mesh.xdmf", "mesh.h5", "thermoelastic.png", "case.resolved.json"):
+    for f in ("fields/displacement.pvd", "fields/stress.pvd", "fields/regions.json", "fields/boundaries.vtu",
+              "thermoelastic.png", "case.resolved.json"):
         assert (out / f).exists(), f
     # A cylinder has no bottom surface: no warpage, no profile (rather than a meaningless one).
     assert "warpage_um" not in data["results"] and not (out / "bottom_profile.csv").exists()
@@ -84,7 +85,7 @@ def test_set_overrides_and_default_output(tmp_path, sprout, read_summary):
     data = read_summary(tmp_path / "results" / "half_cool")
     # Half the cool-down, half the curvature (linear).
     assert data["reference"]["curvature_1_per_m"] == pytest.approx(-2.0835530881332405 / 2, rel=1e-12)
-    assert not (tmp_path / "results" / "half_cool" / "displacement.bp").exists()
+    assert not (tmp_path / "results" / "half_cool" / "fields").exists()
     profile = (tmp_path / "results" / "half_cool" / "bottom_profile.csv").read_text().splitlines()
     assert profile[0] == "x_um,w_um" and len(profile) == 1 + 2 * 80 + 1  # P2 nodes along 80 cells
 

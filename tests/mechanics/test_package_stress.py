@@ -258,4 +258,4 @@ def test_writing_the_fields_leaves_every_step_intact(tmp_path):
     staging.commit()
     for step, (u, sigma) in zip(sol.steps, before):
         assert np.array_equal(step.u.x.array, u) and np.array_equal(step.stress.tensor.x.array, sigma), step.name
-    assert (tmp_path / "out" / "displacement.bp").is_dir()
+    assert (tmp_path / "out" / "fields" / "displacement.pvd").is_file()

@@ -1,8 +1,8 @@
 """The files of a reliability run: summary.json (the worst joint and its life under each
 law), cycles.csv (per cycle and volume), steps.csv (per step: time, temperature, warpage,
 averages), bumps.csv (the life table), hysteresis.csv/.png at the probe, warpage.csv/.png
-(warpage against temperature, the curve shadow moire measures), and ParaView fields at
-every cycle end."""
+(warpage against temperature, the curve shadow moire measures), and the fields at every
+cycle end (fields/state.pvd, VTU)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import numpy as np
 from mpi4py import MPI
 
 import dolfinx.fem as fem
-import dolfinx.io
 
 from solver.core.output import atomic_write_json, atomic_write_text, summary
 from solver.mechanics.reliability import cycles as cyc
@@ -70,8 +69,7 @@ def write_outputs(sim, staging, t_start: float, resolved: dict, source: str) -> 
     if sim.probe is not None:
         files.append("hysteresis.csv")
     if case.output.fields and sim.snapshots:
-        _write_fields(sim, staging)
-        files += ["fields.bp", "mesh.xdmf", "mesh.h5"]
+        files += _write_fields(sim, staging)
     wall_s = comm.allreduce(time.perf_counter() - t_start, op=MPI.MAX)
     peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, op=MPI.MAX)
     worst = None
@@ -194,23 +192,20 @@ def _write_hysteresis(staging, sim) -> None:
     _write_table(staging.file("hysteresis.csv"), rows)
 
 
-def _write_fields(sim, staging) -> None:
-    """Displacement and cell fields at every cycle end (time = cycle number)."""
-    comm = sim.comm
+def _write_fields(sim, staging) -> list[str]:
+    """fields/state.pvd: the displacement and the cell averages (equivalent inelastic
+    strain, inelastic work density, von Mises) at every cycle end (or the history's end),
+    at its time in seconds. Collective; returns the files written."""
+    from solver.core.fields import FieldFiles
+
     msh = sim.domain.mesh
     u = fem.Function(sim.problem.V, name="displacement_m")
     Q0 = fem.functionspace(msh, ("DG", 0))
     cells = {k: fem.Function(Q0, name=k) for k in sim.snapshots[0][3]}
-    # VTX wants one space per writer: the P2 displacement goes to its own file
-    with dolfinx.io.VTXWriter(comm, staging.file("displacement.bp"), [u], engine="BP4") as wu, \
-            dolfinx.io.VTXWriter(comm, staging.file("fields.bp"), list(cells.values()), engine="BP4") as wc:
-        for i, (label, t, u_arr, fields) in enumerate(sim.snapshots):
+    with FieldFiles(staging, sim.comm, sim.case.fields.vtx) as ff:
+        for _label, t, u_arr, fields in sim.snapshots:
             u.x.array[:] = u_arr
             for k, f in cells.items():
                 f.x.array[: len(fields[k])] = fields[k][: len(f.x.array)]
-            wu.write(float(i + 1))
-            wc.write(float(i + 1))
-    with dolfinx.io.XDMFFile(comm, staging.file("mesh.xdmf"), "w") as f:
-        f.write_mesh(msh)
-        sim.domain.cell_tags.name = "regions"
-        f.write_meshtags(sim.domain.cell_tags, msh.geometry)
+            ff.write("state", sim.domain, [u, *cells.values()], t)
+    return ff.files

@@ -290,7 +290,7 @@ class Probe(Strict):
 
 
 class ReliabilityOutput(Strict):
-    fields: bool = Field(True, description="ParaView fields at every cycle end")
+    fields: bool = Field(True, description="the fields at every cycle end (fields/state.pvd: VTU with region names)")
     picture: bool = True
     probe: Probe | None = None
     curvature_fit_fraction: float = Field(
