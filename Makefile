@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml requirements.lock .ci/find-python
 	touch "$@"
 
 # The flagship: a diced chip-size package with 2-high sprout bumps through its resin, in 3D
-# (P2, 87k DOFs) on $(NP) ranks, cooled from assembly and cycled; about 40 s on 2 cores.
+# (P2, 87k DOFs) on $(NP) ranks, cooled from assembly and cycled; about 25 s on 2 cores.
 DEMO_CASE := cases/csp_cooldown_diced.toml
 demo: $(STAMP)
 	@$(MPIRUN) -n $(NP) $(VENV)/bin/sprout run $(DEMO_CASE) -o results/demo -q

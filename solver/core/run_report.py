@@ -90,7 +90,7 @@ def _results(data: dict) -> list[str]:
                    f"<td class='num'>{f'{rel:.2e}' if rel is not None else ''}</td>"
         rows.append(row + "</tr>")
     note = ("<p>Values at edges and singular points are averaged over the region the case states (see the "
-            "README's <i>Reading results</i>); a field's raw maximum there can be larger and is a mesh artefact.</p>")
+            "README's <i>Fields</i> section); a field's raw maximum there can be larger and is a mesh artefact.</p>")
     return ["<h2>Results</h2>", note, f"<table>{head}{''.join(rows)}</table>"]
 
 

@@ -41,7 +41,11 @@ def report(path: str) -> str:
     for w in data.get("warnings", []):
         lines.append(f"  warning: {w}")
     files = [f for f in data.get("files", []) if f not in ("summary.json", "report.html")]
-    lines.append(f"  open {out}/report.html; also there: {', '.join(sorted(files))}")
+    plain = sorted(f for f in files if "/" not in f)
+    fields = sorted(f.split("/", 1)[1] for f in files if f.startswith("fields/") and f.endswith(".pvd"))
+    lines.append(f"  open {out}/report.html; also there: {', '.join(plain)}")
+    if fields:
+        lines.append(f"  fields for ParaView, meshio, pyvista: {out}/fields/ ({', '.join(fields)})")
     return "\n".join(lines)
 
 
