@@ -186,7 +186,7 @@ def geometry_case(folder: Path, body: str) -> Path:
 def test_relative_paths_resolve_against_the_case_file(square, tmp_path, monkeypatch):
     """From another working directory, ``path`` and ``legend`` are found beside the case file
     and the validated case holds them absolute (its resolved copy runs from anywhere)."""
-    case = geometry_case(square, 'path = "square.vtu"\nlegend = "names.json"\n')
+    geometry_case(square, 'path = "square.vtu"\nlegend = "names.json"\n')
     monkeypatch.chdir(tmp_path)
     geo = solver.load_case(Path("meshes") / "case.toml").geometry
     assert geo.path == str(square / "square.vtu") and geo.legend == str(square / "names.json")
