@@ -49,7 +49,7 @@ test-fast: $(STAMP)
 # Two workers (pytest-xdist), one file per worker at a time: module and session fixtures
 # (a flow's run) are built once; 15.6 instead of about 21 minutes on 2 cores.
 test-serial: $(STAMP)
-	$(PY) -m pytest -m "not mpi" -q -n $(NP) --dist loadfile
+	$(PY) -m pytest -m "not mpi" -q -n $(NP) --dist loadfile --durations=25
 
 test-mpi: $(STAMP)
 	timeout 1200 $(MPIRUN) -n $(NP) $(PY) -m pytest -m mpi -q -p no:cacheprovider
