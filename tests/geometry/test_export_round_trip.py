@@ -125,7 +125,10 @@ def test_export_runs_end_to_end_as_an_external_mesh(fmt, exported, reference, tm
     assert set(got) == set(want) and any(k.startswith("interface_") for k in got)
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=ROUND_OFF, abs=1e-12), key
-    assert {"displacement.bp", "stress.bp"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    # the fields were written, with the exported mesh's region names
+    assert {"displacement.pvd", "stress.pvd", "regions.json"} <= {p.name for p in (tmp_path / "out" / "fields").iterdir()}
+    legend = json.loads((tmp_path / "out" / "fields" / "regions.json").read_text())
+    assert {"bump", "resin"} <= set(legend["regions"].values())
 
 
 @pytest.mark.slow
@@ -158,7 +161,7 @@ def test_external_mesh_without_boundaries_writes_its_fields(exported, reference,
     assert {"max_von_mises_bump_MPa", "mean_von_mises_resin_MPa"} <= set(got) <= set(reference["results"])
     for key, value in got.items():
         assert value == pytest.approx(reference["results"][key], rel=ROUND_OFF, abs=1e-12), key
-    assert (tmp_path / "out" / "displacement.bp").exists()
+    assert (tmp_path / "out" / "fields" / "displacement.pvd").exists()
 
 
 # -- small hand-made files: names, legends and paths ------------------------------------------------
