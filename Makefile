@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml requirements.lock .ci/find-python
 # (P2, 87k DOFs) on $(NP) ranks, cooled from assembly and cycled; about 25 s on 2 cores.
 DEMO_CASE := cases/csp_cooldown_diced.toml
 demo: $(STAMP)
-	@$(MPIRUN) -n $(NP) $(VENV)/bin/sprout run $(DEMO_CASE) -o results/demo -q
+	@$(MPIRUN) -n $(NP) $(VENV)/bin/sprout run $(DEMO_CASE) -o results/demo -q >/dev/null
 	@$(PY) -m solver.workflow.report results/demo/summary.json
 
 test: test-serial test-mpi
