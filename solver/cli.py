@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="slurm: write OUT/sweep.sbatch and stop (submit it by hand, then --resume to collect)")
     sw.add_argument("--isolated", action="store_true",
                     help="local: one process per case (default: long-lived workers for one-rank cases)")
+    st = sub.add_parser("status", help="how far a sweep is: cases ok / failed (with reasons) / running / pending")
+    st.add_argument("out", metavar="OUT", help="the sweep's output directory")
     case = sub.add_parser("sweep-case", help="run one case of a prepared sweep (what a SLURM task runs)")
     case.add_argument("out", metavar="OUT")
     case.add_argument("index", type=int, metavar="INDEX")
@@ -123,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             text = _check_sweep(args.case, args.max_cases) if sweep else check(args.case, args.overrides)
             if comm.rank == 0:
                 print(text)
+            return EXIT_OK
+        if args.command == "status":
+            from solver.workflow.status import status_text
+
+            if comm.rank == 0:
+                print(status_text(args.out))
             return EXIT_OK
         require_solver(args.command)
         if args.command == "mesh":

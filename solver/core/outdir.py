@@ -80,6 +80,28 @@ def _acquire(out: Path) -> tuple[int | None, str]:
     return None, "another process (the lock kept changing hands)"
 
 
+def holder(out: Path) -> tuple[int, str] | None:
+    """(pid, host) of the run writing into ``out`` now, or None. Read from the lock file,
+    never by taking the lock (a look must not make a starting run fail). On this host a
+    dead pid means a killed run's stale file: None."""
+    try:
+        text = _lock_path(Path(out)).read_text()
+    except OSError:
+        return None
+    parts = text.split()
+    if len(parts) < 5 or parts[:2] != ["sprout", "pid"] or not parts[2].isdigit():
+        return None
+    pid, host = int(parts[2]), parts[4]
+    if host == socket.gethostname():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass  # alive, another user's
+    return pid, host
+
+
 def remove_leftovers(out: Path) -> list[Path]:
     """Staging folders of killed runs into ``out``; call only while holding its lock."""
     gone = []

@@ -211,7 +211,7 @@ def _describe(case: SweepCase) -> str:
 # -- the output folder ----------------------------------------------------------------------------
 def manifest(spec: SweepSpec, base: Path, cases: list[SweepCase], ranks: int) -> dict:
     return {"sweep": spec.name, "base": str(base), "method": spec.method, "ranks": ranks, "set": spec.set,
-            "cases": [{"id": c.id, "values": c.values} for c in cases]}
+            "responses": list(spec.responses), "cases": [{"id": c.id, "values": c.values} for c in cases]}
 
 
 def write_manifest(out: Path, data: dict) -> None:

@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -206,10 +207,14 @@ responses = ["attach_die_edge_energy_density_per_cycle_kJ_per_m3"]
     while time.time() < deadline and len(list(out.glob("cases/case_*/checkpoint.npz"))) < 2:
         time.sleep(0.1)
     assert len(list(out.glob("cases/case_*/checkpoint.npz"))) == 2, "both cases should be stepping"
+    running = sprout("status", out)  # a look while it runs: the cases' locks say who is running
+    assert running.returncode == 0 and running.stdout.startswith("out: 0 of 2 cases done (2 running)"), running.stdout
     t = time.time()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
+    after = sprout("status", out)
+    assert after.stdout.startswith("out: 0 of 2 cases done (2 interrupted)"), after.stdout
     assert time.time() - t < 30
     for case in ("case_0000", "case_0001"):
         data = json.loads((out / "cases" / case / "summary.json").read_text())
@@ -231,3 +236,28 @@ def test_a_response_no_case_reports_is_refused(tmp_path, sprout):
         assert r.returncode == 2 and "sweep.responses[0]: 'curvature_1_per_mm' is not a result" in r.stderr, r.stderr
         assert "curvature_1_per_m" in r.stderr  # what it does report
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_status_of_a_finished_sweep(tmp_path, local_reference, sprout):
+    """`sprout status OUT` on the finished grid: every case ok and each response's range over
+    them; then on a copy where one case failed (its summary's reason shown) and one never
+    ran (pending, as after a killed job), and on a folder that is not a sweep (exit 2)."""
+    r = sprout("status", local_reference)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "local: 4 of 4 cases done (4 ok)"
+    rows = _rows(local_reference / "results.csv")
+    k = [float(row["curvature_1_per_m"]) for row in rows]
+    assert f"  curvature_1_per_m: {min(k):.6g} .. {max(k):.6g} over 4 case(s)" in lines
+    copy = tmp_path / "copy"
+    shutil.copytree(local_reference, copy)
+    failed = copy / "cases" / "case_0002" / "summary.json"
+    data = json.loads(failed.read_text())
+    failed.write_text(json.dumps(data | {"status": "failed", "error": "not converged after 2000 iterations"}))
+    (copy / "cases" / "case_0003" / "summary.json").unlink()
+    (copy / "logs" / "case_0003.json").unlink()
+    lines = sprout("status", copy).stdout.splitlines()
+    assert lines[0] == "copy: 3 of 4 cases done (2 ok, 1 failed, 1 pending)"
+    assert "  failed case_0002: not converged after 2000 iterations" in lines
+    assert sprout("status", tmp_path).returncode == 2
