@@ -285,14 +285,8 @@ class _CellLayout:
         tags = domain.cell_tags
         keep = tags.indices < n_cells
         region[tags.indices[keep]] = tags.values[keep]
-        parts = comm.gather((glob, x, glob[conn.reshape(dofs.shape)], region), root=0)
-        self.points = self.cells = self.region = self._first = None
-        if comm.rank == 0:
-            G = np.concatenate([p[0] for p in parts])
-            unique, self._first = np.unique(G, return_index=True)
-            self.points = np.concatenate([p[1] for p in parts])[self._first]
-            self.cells = np.searchsorted(unique, np.concatenate([p[2] for p in parts]))
-            self.region = np.concatenate([p[3] for p in parts])
+        self.points, self.cells, self.region, self._first = _gather_on_root(
+            comm, glob, x, glob[conn.reshape(dofs.shape)], region)
 
     def function(self, f):
         """``f`` in this layout's space of its value shape (the same node numbering as the
@@ -351,14 +345,8 @@ class _FacetLayout:
         self.cell_type = _VTK[(fdim, nv)][0]
         self.geometry_cells = msh.geometry.dofmaps[0]
         self.msh = msh
-        parts = comm.gather((glob, x, glob[conn.reshape(-1, nv)], values), root=0)
-        self.points = self.cells = self.tags = self._first = None
-        if comm.rank == 0:
-            G = np.concatenate([p[0] for p in parts])
-            unique, self._first = np.unique(G, return_index=True)
-            self.points = np.concatenate([p[1] for p in parts])[self._first]
-            self.cells = np.searchsorted(unique, np.concatenate([p[2] for p in parts]))
-            self.tags = np.concatenate([p[3] for p in parts])
+        self.points, self.cells, self.tags, self._first = _gather_on_root(
+            comm, glob, x, glob[conn.reshape(-1, nv)], values)
 
     def vertex_dofs(self, V) -> np.ndarray:
         """The dofs of V (continuous Lagrange) at this layout's geometry nodes: both number
@@ -448,3 +436,17 @@ def _atomic_text(path: Path, text: str) -> None:
     from solver.core.output import atomic_write_text
 
     atomic_write_text(path, text)
+
+
+def _gather_on_root(comm, glob: np.ndarray, x: np.ndarray, cells: np.ndarray, tags: np.ndarray):
+    """Each rank's nodes (global numbers ``glob``, coordinates ``x``), cells (as global node
+    numbers) and cell tags, gathered on rank 0 with every node once: (points, cells as
+    indices into points, tags, where each kept node first came in the gathered order), all
+    None on the other ranks."""
+    parts = comm.gather((glob, x, cells, tags), root=0)
+    if comm.rank != 0:
+        return None, None, None, None
+    unique, first = np.unique(np.concatenate([p[0] for p in parts]), return_index=True)
+    points = np.concatenate([p[1] for p in parts])[first]
+    return (points, np.searchsorted(unique, np.concatenate([p[2] for p in parts])),
+            np.concatenate([p[3] for p in parts]), first)

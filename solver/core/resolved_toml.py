@@ -110,9 +110,9 @@ def _table(data: dict, path: list[str]) -> list[str]:
         elif _is_table_array(v):
             nested.append((k, v))
         else:
-            lines.append(f"{_key(k)} = {_inline(v)}")
+            lines.append(f"{toml_key(k)} = {toml_value(v)}")
     for k, v in nested:
-        sub = path + [_key(k)]
+        sub = path + [toml_key(k)]
         if isinstance(v, dict):
             lines += ["", f"[{'.'.join(sub)}]"] + _table(v, sub)
         else:
@@ -125,11 +125,13 @@ def _is_table_array(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(i, dict) for i in v)
 
 
-def _key(k: str) -> str:
+def toml_key(k: str) -> str:
+    """A key as TOML writes it: bare where it can be, else a quoted string."""
     return k if _BARE_KEY.match(k) else _string(k)
 
 
-def _inline(v: Any) -> str:
+def toml_value(v: Any) -> str:
+    """A value on one line (arrays and inline tables), floats to the last bit."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -143,9 +145,9 @@ def _inline(v: Any) -> str:
     if isinstance(v, str):
         return _string(v)
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_inline(i) for i in v) + "]"
+        return "[" + ", ".join(toml_value(i) for i in v) + "]"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_inline(i)}" for k, i in v.items()) + "}"
+        return "{" + ", ".join(f"{toml_key(k)} = {toml_value(i)}" for k, i in v.items()) + "}"
     raise TypeError(f"{type(v).__name__} has no TOML form")
 
 

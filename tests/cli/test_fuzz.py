@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import math
 import random
 import shutil
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from solver.cli import main
+from solver.core.resolved_toml import toml_key, toml_value
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY_MARK = "CANARY-7f3a9c"
@@ -34,29 +34,9 @@ def shipped_files() -> list[Path]:
     return sorted(p.relative_to(ROOT / "cases") for p in (ROOT / "cases").rglob("*.toml"))
 
 
-# -- a small TOML writer (inline tables: every structure on one line) -------------------------
-def toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v)  # a JSON string is a TOML basic string
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(type(v))
-
-
+# -- mutated files are written by sprout's own TOML writer (every structure on one line) ---
 def to_toml(data: dict) -> str:
-    return "".join(f"{json.dumps(str(k))} = {toml_value(v)}\n" for k, v in data.items())
+    return "".join(f"{toml_key(str(k))} = {toml_value(v)}\n" for k, v in data.items())
 
 
 # -- mutations ------------------------------------------------------------------------------
@@ -156,7 +136,7 @@ def fuzz_file(rel: Path, count: int, tree) -> list[str]:
     for i in range(count):
         mutated, what = mutate(doc, rng, canary)
         path = original.with_name(f"_fuzz_{i}_{original.name}")
-        path.write_text(to_toml(mutated))
+        path.write_text(to_toml(mutated), encoding="utf-8")
         before = set(base.rglob("*"))
         code, out, err = check_in_process(path)
         lines = [line for line in err.splitlines() if line.strip()]
@@ -212,7 +192,7 @@ def test_a_sample_of_mutations_runs_or_is_refused(rel, tree, sprout):
     for i in range(8):
         mutated, what = mutate(doc, rng, canary)
         path = original.with_name(f"_run_{i}_{original.name}")
-        path.write_text(to_toml(mutated))
+        path.write_text(to_toml(mutated), encoding="utf-8")
         out = base / "runs" / f"{original.stem}_{i}"
         r = sprout("run", path, "-o", out, timeout=120)
         lines = [line for line in r.stderr.splitlines() if line.strip() and not line.startswith("[sprout]")]
