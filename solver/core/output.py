@@ -62,14 +62,17 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def list_in_summary(folder: Path, name: str) -> None:
-    """Add ``name`` to the ``files`` of ``folder/summary.json`` (files written after it)."""
+def list_in_summary(folder: Path, *names: str) -> dict:
+    """Add ``names`` to the ``files`` of ``folder/summary.json`` (files written after it), in
+    one rewrite; returns the summary."""
     path = Path(folder) / "summary.json"
     data = json.loads(path.read_text())
     files = data.get("files")
-    if isinstance(files, list) and name not in files:
-        data["files"] = files + [name]
+    new = [n for n in names if isinstance(files, list) and n not in files]
+    if new:
+        data["files"] = files + new
         atomic_write_json(path, data)
+    return data
 
 
 def write_csv(path: Path, header: list[str], rows: np.ndarray) -> None:
@@ -102,8 +105,7 @@ class Staging:
                 from solver.core.resolved_toml import write_for_current_run
                 from solver.core.run_report import write_report
 
-                write_for_current_run(self.path)
-                write_report(self.path)
+                write_report(self.path, also=write_for_current_run(self.path))
             self.out.mkdir(parents=True, exist_ok=True)
             names = sorted(p.name for p in self.path.iterdir())
             self._remove_stale(set(names))

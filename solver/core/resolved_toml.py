@@ -52,7 +52,7 @@ def _plain(model: BaseModel, base: Path) -> dict:
             out[key] = str((base / value).resolve()) if not Path(value).is_absolute() else value
             continue
         dims = [m for m in info.metadata if isinstance(m, Dimension)]
-        out[key] = _with_unit(value, dims[0], base) if dims else _typed(value, info.annotation, base)
+        out[key] = _with_unit(value, dims[0]) if dims else _typed(value, info.annotation, base)
     return out
 
 
@@ -63,7 +63,7 @@ def _typed(value: Any, annotation: Any, base: Path) -> Any:
         return _plain(value, base)
     dims = [m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, Dimension)]
     if dims:
-        return _with_unit(value, dims[0], base)
+        return _with_unit(value, dims[0])
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         return _typed(value, _branch(value, args), base)
@@ -91,11 +91,11 @@ def _branch(value: Any, args: tuple) -> Any:
     return None
 
 
-def _with_unit(value: Any, dim: Dimension, base: Path) -> Any:
+def _with_unit(value: Any, dim: Dimension) -> Any:
     if isinstance(value, float):
         return f"{value!r} {dim.si_unit}"
     if isinstance(value, (list, tuple)):
-        return [_with_unit(v, dim, base) for v in value]
+        return [_with_unit(v, dim) for v in value]
     return to_jsonable_python(value)
 
 
@@ -164,22 +164,22 @@ def _string(s: str) -> str:
 RUN_CASE: ContextVar[tuple[BaseModel, str] | None] = ContextVar("sprout_run_case", default=None)
 
 
-def write_for_current_run(folder: Path) -> None:
+def write_for_current_run(folder: Path) -> list[str]:
     """``folder/case.resolved.toml`` (atomic) when the folder holds a resolved case of the
-    run the driver is running; the summary lists it among its files."""
+    run the driver is running; the names written (for the summary's files)."""
     current = RUN_CASE.get()
-    if current is not None and (folder / "case.resolved.json").exists():
-        write_resolved_toml(folder, *current)
+    if current is None or not (folder / "case.resolved.json").exists():
+        return []
+    return [write_resolved_toml(folder, *current)]
 
 
-def write_resolved_toml(folder: Path, case: BaseModel, source: str) -> None:
-    """``folder/case.resolved.toml`` (atomic), listed in ``folder/summary.json`` if there."""
-    from solver.core.output import atomic_write_text, list_in_summary
+def write_resolved_toml(folder: Path, case: BaseModel, source: str) -> str:
+    """``folder/case.resolved.toml`` (atomic); returns its name."""
+    from solver.core.output import atomic_write_text
     from solver.core.provenance import git_revision
     from solver.core.version import __version__
 
     header = (f"{case.name}: the case as sprout {__version__} ran it (git {git_revision() or 'n/a'}), from "
               f"{source}.\nEvery value is written, in SI units; `sprout run case.resolved.toml` runs it again.")
     atomic_write_text(Path(folder) / "case.resolved.toml", resolved_toml(case, source, header))
-    if (Path(folder) / "summary.json").exists():
-        list_in_summary(folder, "case.resolved.toml")
+    return "case.resolved.toml"

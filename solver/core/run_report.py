@@ -43,11 +43,12 @@ def report_html(data: dict, folder: Path) -> str:
     """The page for the summary ``data`` of the run whose files are in ``folder``."""
     e = html.escape
     status = str(data.get("status", "?"))
+    description = description_of(folder)
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(str(data.get('case')))}"
              f" - sprout</title><style>{_STYLE}</style></head><body>",
              f"<h1>{e(str(data.get('case')))} <span class='status {e(status)}'>{e(status)}</span></h1>",
              f"<p>{e(str(data.get('kind')))} case <code>{e(str(data.get('source', '')))}</code>"
-             f"{_description(folder)}</p>"]
+             f"{': ' + e(description) if description else ''}</p>"]
     for key in ("error", "reason"):
         if data.get(key):
             parts.append(f"<div class='warn'>{e(str(data[key]))}</div>")
@@ -57,12 +58,12 @@ def report_html(data: dict, folder: Path) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _description(folder: Path) -> str:
+def description_of(folder: Path) -> str:
+    """The case's description, from the run folder's case.resolved.json ('' if none)."""
     try:
-        text = json.loads((folder / "case.resolved.json").read_text())["case"].get("description", "")
+        return json.loads((folder / "case.resolved.json").read_text())["case"].get("description", "") or ""
     except (OSError, ValueError, KeyError, AttributeError):
         return ""
-    return f": {html.escape(text)}" if text else ""
 
 
 def _warnings(data: dict) -> list[str]:
@@ -166,11 +167,10 @@ def _finite(v) -> bool:
     return isinstance(v, (int, float)) and v == v and abs(v) != float("inf")
 
 
-def write_report(folder: Path) -> None:
-    """report.html beside the summary.json in ``folder`` (atomic); the summary lists it among
-    its files."""
+def write_report(folder: Path, also: list[str] | tuple[str, ...] = ()) -> None:
+    """report.html beside the summary.json in ``folder`` (atomic); the summary lists it, and
+    ``also`` (files written after the summary), among its files."""
     from solver.core.output import atomic_write_text, list_in_summary
 
-    list_in_summary(folder, "report.html")
-    data = json.loads((folder / "summary.json").read_text())
+    data = list_in_summary(folder, *also, "report.html")
     atomic_write_text(folder / "report.html", report_html(data, folder))

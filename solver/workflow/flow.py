@@ -247,8 +247,7 @@ def _write(flow, out, comm, records, status, t0, source, reason) -> dict:
                    time.perf_counter() - t0, flat, source=source, steps=records, **extra)
     if comm.rank == 0:
         atomic_write_json(out / "summary.json", data)
-        write_resolved_toml(out, flow, source)
-        write_report(out)
+        write_report(out, also=[write_resolved_toml(out, flow, source)])
     comm.barrier()
     data["out"] = str(out)
     return data

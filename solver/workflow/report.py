@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from solver.core.run_report import description_of, unit_of
+
 
 def report(path: str) -> str:
     path = Path(path)
@@ -19,7 +21,7 @@ def report(path: str) -> str:
     out = path.parent
     lines = [f"{data['case']} ({data['kind']}): {data['status']}, {data['dofs']:,} dofs on {data['ranks']} "
              f"rank{'s' if data['ranks'] != 1 else ''}, {data['wall_s']:.1f} s"]
-    description = _description(out)
+    description = description_of(out)
     if description:
         lines.append(f"  {description}")
     r = data["results"]
@@ -28,7 +30,6 @@ def report(path: str) -> str:
     if f"{prefixes[0]}warpage_um" in r and any(k.startswith(f"{prefixes[0]}mean_von_mises_") for k in r):
         lines += _stress_table(r, prefixes, steps if prefixes != [""] else ["load"])
     else:
-        from solver.core.run_report import unit_of
         from solver.workflow.registry import KINDS
 
         kind = KINDS.get(data["kind"])
@@ -47,13 +48,6 @@ def report(path: str) -> str:
     if fields:
         lines.append(f"  fields for ParaView, meshio, pyvista: {out}/fields/ ({', '.join(fields)})")
     return "\n".join(lines)
-
-
-def _description(out: Path) -> str:
-    try:
-        return json.loads((out / "case.resolved.json").read_text())["case"].get("description", "")
-    except (OSError, ValueError, KeyError, AttributeError):
-        return ""
 
 
 def _stress_table(r: dict, prefixes: list[str], names: list[str]) -> list[str]:
