@@ -80,6 +80,18 @@ def consistent_flux(domain, name: str, residual, weight, ds) -> tuple[fem.Functi
     node near a singular edge (negative values next to the rim of a primary disk), and P2
     row sums vanish on the axis of an axisymmetric cell (int psi r ds = 0 for the axis
     vertex's quadratic)."""
+    V1, flux, mass = flux_and_mass(domain, name, residual, weight, ds)
+    dofs = electrode_dofs(V1, domain, name)
+    owned = dofs[dofs < V1.dofmap.index_map.size_local]
+    q = fem.Function(V1)
+    q.x.array[owned] = flux[owned] / mass[owned]
+    q.x.scatter_forward()
+    return V1, q.x.array.copy()
+
+
+def flux_and_mass(domain, name: str, residual, weight, ds) -> tuple[fem.FunctionSpace, np.ndarray, np.ndarray]:
+    """On the P1 hats psi_i: residual(psi_i) and int psi_i w ds over the electrode, as
+    local arrays of the P1 space (owned entries complete)."""
     V1 = fem.functionspace(domain.mesh, ("Lagrange", 1))
     v = ufl.TestFunction(V1)
     values = []
@@ -88,12 +100,7 @@ def consistent_flux(domain, name: str, residual, weight, ds) -> tuple[fem.Functi
         vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         values.append(vec.array.copy())
         vec.destroy()
-    dofs = electrode_dofs(V1, domain, name)
-    owned = dofs[dofs < V1.dofmap.index_map.size_local]
-    q = fem.Function(V1)
-    q.x.array[owned] = values[0][owned] / values[1][owned]
-    q.x.scatter_forward()
-    return V1, q.x.array.copy()
+    return V1, values[0], values[1]
 
 
 def electrode_area(domain, name: str, weight, ds) -> float:

@@ -29,7 +29,6 @@ import ufl
 from mpi4py import MPI
 
 from dolfinx import fem
-from petsc4py import PETSc
 
 from meshes import GeometryError
 from meshes.liquid_section import LiquidSection
@@ -174,20 +173,13 @@ def front_flux(domain, flux, front: np.ndarray, axisymmetric: bool) -> tuple[np.
     the deposit. For the bulk term of the potential equation this is the discrete
     (consistent) flux, exact to the discretisation; sum q_i m_i is the total current.
     Every point of the front is a mesh vertex (its segments are single cells' facets)."""
-    import dolfinx.fem.petsc as fem_petsc
+    from solver.plating.electrode_current import flux_and_mass
 
     msh = domain.mesh
-    V1 = fem.functionspace(msh, ("Lagrange", 1))
-    psi = ufl.TestFunction(V1)
     x = ufl.SpatialCoordinate(msh)
     w = 2 * math.pi * x[0] if axisymmetric else 1.0
-    ds = ufl.Measure("ds", domain=msh, subdomain_data=domain.facet_tags)(domain.boundaries["cathode"])
-    values = []
-    for form in (flux(psi), psi * w * ds):
-        vec = fem_petsc.assemble_vector(fem.form(form))
-        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        values.append(vec.array.copy())
-        vec.destroy()
+    ds = ufl.Measure("ds", domain=msh, subdomain_data=domain.facet_tags)
+    V1, *values = flux_and_mass(domain, "cathode", flux, w, ds)
     n_owned = V1.dofmap.index_map.size_local
     dofs = fem.locate_dofs_topological(V1, 1, domain.facets("cathode"))
     dofs = dofs[dofs < n_owned]
