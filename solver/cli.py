@@ -79,21 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("sweep", metavar="SWEEP", help="sweep file (TOML with a [sweep] table)")
     sw.add_argument("-o", "--out", metavar="OUT", required=True, help="output directory")
     sw.add_argument("--executor", choices=["local", "slurm"], default="local",
-                    help="local: here, -j cases at once; slurm: one sbatch --array job (default: local)")
+                    help="local: here, -j cases at once; slurm: sbatch --array jobs, -j tasks at once (default: local)")
     sw.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="cases at once (default 1)")
     sw.add_argument("--ranks", type=int, default=1, metavar="K", help="MPI ranks per case (default 1)")
     sw.add_argument("--resume", action="store_true", help="skip the cases whose summary is complete")
     sw.add_argument("--max-cases", type=int, default=MAX_CASES, metavar="N",
                     help=f"refuse a sweep of more than N cases (default {MAX_CASES}): a typo in a grid multiplies")
     sw.add_argument("--no-submit", action="store_true",
-                    help="slurm: write OUT/sweep.sbatch and stop (submit it by hand, then --resume to collect)")
+                    help="slurm: write the job scripts to OUT/slurm/ and stop (submit.sh submits them; --resume collects)")
     sw.add_argument("--isolated", action="store_true",
                     help="local: one process per case (default: long-lived workers for one-rank cases)")
+    cluster = sw.add_argument_group("slurm (also a [slurm] table in the sweep file; these win)")
+    cluster.add_argument("--time", metavar="LIMIT", help="time limit per case, e.g. 30, 2:00:00, 1-12:00:00")
+    cluster.add_argument("--partition", metavar="NAME")
+    cluster.add_argument("--account", metavar="NAME")
+    cluster.add_argument("--qos", metavar="NAME")
+    cluster.add_argument("--mem", metavar="SIZE", help="memory per node of a case, e.g. 4G")
+    cluster.add_argument("--constraint", metavar="FEATURES", help="node features, e.g. 'skylake&ib'")
+    cluster.add_argument("--sbatch", action="append", default=[], metavar="OPTION",
+                         help="one more #SBATCH option, e.g. --sbatch=--mail-type=END (repeatable)")
+    cluster.add_argument("--requeue", action="store_true",
+                         help="let SLURM requeue a case's task after a node failure or preemption")
     st = sub.add_parser("status", help="how far a sweep is: cases ok / failed (with reasons) / running / pending")
     st.add_argument("out", metavar="OUT", help="the sweep's output directory")
     case = sub.add_parser("sweep-case", help="run one case of a prepared sweep (what a SLURM task runs)")
     case.add_argument("out", metavar="OUT")
     case.add_argument("index", type=int, metavar="INDEX")
+    case.add_argument("--srun-mpi", metavar="PLUGIN", help="start a multi-rank case with srun --mpi=PLUGIN")
     worker = sub.add_parser("sweep-worker", help="run the cases of a prepared sweep named on stdin (internal)")
     worker.add_argument("out", metavar="OUT")
     return p
@@ -147,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sweep-case":
             from solver.workflow.sweep_run import run_sweep_case
 
-            return run_sweep_case(args)
+            return run_sweep_case(args, main)
         if args.command == "sweep-worker":
             from solver.workflow.executors import worker_loop
 

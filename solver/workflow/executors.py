@@ -6,15 +6,14 @@ Cases on k > 1 ranks, SLURM tasks (through ``sprout sweep-case OUT INDEX``) and
 (``sweep.case_command``). Local one-rank cases go to long-lived workers (``sprout
 sweep-worker OUT``, one per job slot) that run case after case in-process: Python, dolfinx
 and the compiled forms are loaded once per worker, not once per case. A worker that dies
-takes only its current case with it (recorded as failed) and is replaced. The SLURM job
-script is written to ``OUT/sweep.sbatch`` whether or not it is submitted.
+takes only its current case with it (recorded as failed) and is replaced. SLURM's side
+(scripts, submission, the queue) is in ``solver.workflow.slurm``.
 """
 
 from __future__ import annotations
 
 import os
 import queue
-import shlex
 import signal
 import subprocess
 import sys
@@ -56,14 +55,15 @@ def stop_children() -> None:
             proc.send_signal(signal.SIGTERM)
 
 
-def run_one(out: Path, index: int) -> int:
-    """Run case ``index`` of the sweep in ``out`` (its log in OUT/logs/<id>.log)."""
+def run_one(out: Path, index: int, srun_mpi: str | None = None) -> int:
+    """Run case ``index`` of the sweep in ``out`` (its log in OUT/logs/<id>.log); under
+    ``srun --mpi=srun_mpi`` instead of mpirun when given (a SLURM task)."""
     data = read_manifest(out)
     case = data["cases"][index]
     log = Path(out) / "logs" / f"{case['id']}.log"
     t0 = time.perf_counter()
     with open(log, "w") as fh:
-        proc = _started(subprocess.Popen(case_command(PYTHON, MPIRUN, data, index, out), stdout=fh,
+        proc = _started(subprocess.Popen(case_command(PYTHON, MPIRUN, data, index, out, srun_mpi), stdout=fh,
                                          stderr=subprocess.STDOUT, cwd=os.getcwd()))
         try:
             code = proc.wait()
@@ -160,73 +160,43 @@ class Worker:
 
 
 def worker_loop(out: Path, sprout_main) -> int:
-    """The worker's side: each index read from stdin runs ``sprout_main(argv)`` (the CLI's
-    entry) in this process, its log going to OUT/logs/<id>.log, its timing to
-    OUT/logs/<id>.json."""
-    import contextlib
-    import logging
-
+    """The worker's side: each index read from stdin runs in this process
+    (``run_in_process``); the answer goes to stdout."""
     out = Path(out)
-    data = read_manifest(out)
     answer = sys.stdout
-    log = logging.getLogger("sprout")
     for line in sys.stdin:
         i = int(line)
-        case = data["cases"][i]
-        argv = case_argv(data, i, out)
-        t0 = time.perf_counter()
-        with open(out / "logs" / f"{case['id']}.log", "w") as fh:
-            streams = [(h, h.stream) for h in log.handlers if isinstance(h, logging.StreamHandler)]
-            for h, _ in streams:
-                h.setStream(fh)
-            try:
-                with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
-                    code = sprout_main(argv)
-            except SystemExit as exc:  # argparse
-                code = int(exc.code or 0)
-            finally:
-                for h, stream in streams:
-                    h.setStream(stream)
-        atomic_write_json(out / "logs" / f"{case['id']}.json",
-                          {"process_s": round(time.perf_counter() - t0, 4), "exit_code": code, "in_worker": True})
+        code = run_in_process(out, i, sprout_main)
         answer.write(f"done {i} {code}\n")
         answer.flush()
     return 0
 
 
-def slurm_script(out: Path, indices: list[int], jobs: int, ranks: int, name: str) -> Path:
-    """OUT/sweep.sbatch: an array job over ``indices``, at most ``jobs`` tasks at once, each
-    with ``ranks`` tasks (MPI ranks) on one node."""
-    out = Path(out).resolve()
-    array = ",".join(str(i) for i in indices)
-    lines = [
-        "#!/bin/bash",
-        f"#SBATCH --job-name=sprout-{name}",
-        f"#SBATCH --array={array}%{max(1, jobs)}",
-        f"#SBATCH --ntasks={ranks}",
-        "#SBATCH --nodes=1",
-        f"#SBATCH --output={out}/logs/slurm-%A_%a.out",
-        "set -euo pipefail",
-        f"cd {shlex.quote(os.getcwd())}",
-        f"exec {shlex.quote(PYTHON)} -m solver sweep-case {shlex.quote(str(out))} \"$SLURM_ARRAY_TASK_ID\"",
-        "",
-    ]
-    path = out / "sweep.sbatch"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines))
-    tmp.chmod(0o755)
-    tmp.replace(path)
-    return path
+def run_in_process(out: Path, index: int, sprout_main) -> int:
+    """Case ``index`` run by ``sprout_main(argv)`` (the CLI's entry) in this process, its log
+    going to OUT/logs/<id>.log, its timing to OUT/logs/<id>.json: a worker's case, and a
+    one-rank SLURM task's (one interpreter start per case instead of two)."""
+    import contextlib
+    import logging
 
-
-def run_slurm(out: Path, indices: list[int], jobs: int, ranks: int, name: str, submit: bool = True) -> str | None:
-    """Write the job script and, if ``submit``, submit it and wait for the array to end
-    (``sbatch --wait``). Returns the job id (None when not submitted)."""
-    script = slurm_script(out, indices, jobs, ranks, name)
-    if not submit:
-        return None
-    r = subprocess.run(["sbatch", "--parsable", "--wait", str(script)], capture_output=True, text=True)
-    job = r.stdout.strip().split(";")[0] if r.stdout.strip() else None
-    if job is None:
-        raise RuntimeError(f"sbatch refused the job: {r.stderr.strip()}")
-    return job
+    out = Path(out)
+    data = read_manifest(out)
+    log = logging.getLogger("sprout")
+    case = data["cases"][index]
+    argv = case_argv(data, index, out)
+    t0 = time.perf_counter()
+    with open(out / "logs" / f"{case['id']}.log", "w") as fh:
+        streams = [(h, h.stream) for h in log.handlers if isinstance(h, logging.StreamHandler)]
+        for h, _ in streams:
+            h.setStream(fh)
+        try:
+            with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+                code = sprout_main(argv)
+        except SystemExit as exc:  # argparse
+            code = int(exc.code or 0)
+        finally:
+            for h, stream in streams:
+                h.setStream(stream)
+    atomic_write_json(out / "logs" / f"{case['id']}.json",
+                      {"process_s": round(time.perf_counter() - t0, 4), "exit_code": code, "in_process": True})
+    return code

@@ -2,8 +2,9 @@
 
 Each case is ``ok``, ``failed`` (with the one-line reason its summary or exit code gives),
 ``interrupted``, ``running`` (a run holds its folder's lock now: on this host its process is
-alive; on a cluster node the lock says so) or ``pending``. Nothing is locked or written: a
-look never disturbs the sweep."""
+alive; on a cluster node the lock says so), ``queued`` (a SLURM task of the sweep waits for
+it: ``squeue`` asked about the job ids in OUT/slurm/jobs.json) or ``pending``. Nothing is
+locked or written: a look never disturbs the sweep."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from pathlib import Path
 
 from solver.core.case import CaseError
 from solver.core.outdir import holder
+from solver.workflow import slurm
 from solver.workflow.sweep import read_manifest
 
-ORDER = ("ok", "failed", "interrupted", "running", "pending")
+ORDER = ("ok", "failed", "interrupted", "running", "queued", "pending")
 
 
 @dataclass
@@ -33,13 +35,19 @@ def case_states(out: Path) -> list[CaseState]:
         data = read_manifest(out)
     except (OSError, ValueError):
         raise CaseError(f"OUT {out}: not a sweep's output folder (no readable manifest.json)") from None
+    queued = slurm.queued_cases(out) or {}
     states = []
-    for case in data["cases"]:
+    for index, case in enumerate(data["cases"]):
         cid = case["id"]
         folder = out / "cases" / cid
         summary = _json(folder / "summary.json")
-        if holder(folder) is not None:
+        # a SLURM task for a case that is not complete yet decides (a resubmitted failed case
+        # is queued again); one for a complete case is a requeue that will do nothing
+        task = queued.get(index) if (summary or {}).get("status") != "ok" else None
+        if holder(folder) is not None or task in ("RUNNING", "COMPLETING"):
             states.append(CaseState(cid, "running"))
+        elif task is not None:
+            states.append(CaseState(cid, "queued", task.lower()))
         elif summary is not None:
             status = summary.get("status", "failed")
             state = status if status in ("ok", "interrupted") else "failed"
@@ -68,6 +76,12 @@ def status_text(out: Path, responses: list[str] | None = None) -> str:
     for c in states:
         if c.state == "running":
             lines.append(f"  running {c.id}")
+    jobs = slurm.read_jobs(out)
+    if jobs:
+        lines.append("  SLURM jobs: " + ", ".join(dict.fromkeys(j["job_id"] for j in jobs))
+                     + ("" if counts["queued"] or counts["running"] else " (none in the queue now)"))
+        if slurm.queued_cases(out) is None:
+            lines.append("  (squeue did not answer here: cases waiting in the queue show as pending)")
     ok = [c for c in states if c.state == "ok"]
     if responses is None:
         responses = _responses(out)

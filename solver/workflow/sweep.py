@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from solver.core.case import CaseError, CaseName, format_validation_error, read_input_toml
 from solver.core.output import atomic_write_json, atomic_write_text
 from solver.core.result_names import check_names
+from solver.workflow.slurm import SlurmOptions
 from solver.workflow.registry import kind_of, load_case
 
 
@@ -60,6 +61,8 @@ class SweepSpec(BaseModel):
     seed: int = Field(0, ge=0, le=2**63 - 1, description="latin_hypercube: the random stream's seed")
     responses: list[str] = Field(default_factory=list, description="results to plot against the parameters")
     set: list[str] = Field(default_factory=list, description="overrides applied to every case")
+    # the file's [slurm] table (validated apart from [sweep], whose keys it is not)
+    slurm: SlurmOptions = Field(default_factory=SlurmOptions, exclude=True)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -109,15 +112,21 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     raw = read_input_toml(path, "sweep file")
     if "sweep" not in raw:
         raise CaseError(f"{path}: sweep: missing; a sweep file has a [sweep] table")
-    extra = sorted(set(raw) - {"sweep"})
+    extra = sorted(set(raw) - {"sweep", "slurm"})
     if extra:
-        raise CaseError(f"{path}: {extra[0]}: unknown key; a sweep file holds only its [sweep] table")
-    if not isinstance(raw["sweep"], dict):
-        raise CaseError(f"{path}: sweep: must be a table")
+        raise CaseError(f"{path}: {extra[0]}: unknown key; a sweep file holds its [sweep] table and an "
+                        "optional [slurm] table")
+    for table in ("sweep", "slurm"):
+        if not isinstance(raw.get(table, {}), dict):
+            raise CaseError(f"{path}: {table}: must be a table")
     try:
         spec = SweepSpec.model_validate(raw["sweep"])
     except ValidationError as exc:
         raise CaseError(f"{path}: sweep.{format_validation_error(exc, raw['sweep'])}") from None
+    try:
+        spec.slurm = SlurmOptions.model_validate(raw.get("slurm", {}))
+    except ValidationError as exc:
+        raise CaseError(f"{path}: slurm.{format_validation_error(exc, raw['slurm'])}") from None
     try:
         base = (path.parent / spec.base).resolve()
         found = base.is_file()
@@ -237,11 +246,15 @@ def case_argv(data: dict, index: int, out: Path) -> list[str]:
     return argv
 
 
-def case_command(python: str, mpirun: str, data: dict, index: int, out: Path) -> list[str]:
-    """The process that runs case ``index``, as isolated local runs and SLURM tasks start it."""
+def case_command(python: str, mpirun: str, data: dict, index: int, out: Path,
+                 srun_mpi: str | None = None) -> list[str]:
+    """The process that runs case ``index``, as isolated local runs and SLURM tasks start it:
+    on several ranks under ``mpirun``, or inside a SLURM job under ``srun --mpi=srun_mpi``
+    (the job's own launcher, which places the ranks on the allocated cores)."""
     cmd = [python, "-m", "solver", *case_argv(data, index, out)]
+    ranks = str(data["ranks"])
     if data["ranks"] > 1:
-        cmd = [mpirun, "-n", str(data["ranks"]), *cmd]
+        cmd = ["srun", f"--mpi={srun_mpi}", "-n", ranks, *cmd] if srun_mpi else [mpirun, "-n", ranks, *cmd]
     return cmd
 
 
@@ -362,3 +375,34 @@ def response_plots(out: Path, header: list[str], rows: list[dict], responses: li
     plt.close(fig)
     tmp.replace(out / "responses.png")
     return True
+
+
+WARNING_PREFIX = "[sprout] warning: "
+
+
+def collect_warnings(out: Path) -> tuple[int, int]:
+    """OUT/warnings.txt: every case's warnings (its log's warning lines and its summary's
+    ``warnings``, each once), a line ``<case id>: <warning>`` each; returns (warnings, cases
+    with any). A user reads one file instead of N logs to learn that, say, every cold case
+    left a CTE table's range."""
+    out = Path(out)
+    lines, cases = [], 0
+    for case in read_manifest(out)["cases"]:
+        found: dict[str, None] = {}
+        try:
+            with open(out / "logs" / f"{case['id']}.log", errors="replace") as fh:
+                for line in fh:
+                    if line.startswith(WARNING_PREFIX):
+                        found[line[len(WARNING_PREFIX):].strip()] = None
+        except OSError:
+            pass
+        try:
+            summary = json.loads((out / "cases" / case["id"] / "summary.json").read_text())
+            for w in summary.get("warnings", []) if isinstance(summary, dict) else []:
+                found[" ".join(str(w).split())] = None
+        except (OSError, ValueError):
+            pass
+        cases += bool(found)
+        lines += [f"{case['id']}: {w}" for w in found if w]
+    atomic_write_text(out / "warnings.txt", "".join(f"{line}\n" for line in lines))
+    return len(lines), cases

@@ -52,10 +52,21 @@ def _start_munge() -> None:
     raise RuntimeError("munged did not come up")
 
 
+def _memory_mb() -> int:
+    """Half the machine's memory, so that jobs asking for memory (--mem) can be placed."""
+    with open("/proc/meminfo") as fh:
+        total_kb = int(fh.readline().split()[1])
+    return max(512, total_kb // 2048)
+
+
 class LocalSlurm:
-    def __init__(self, root: Path):
+    """``max_array_size`` is small by default so that a sweep of a few cases already needs
+    several array jobs, as a large sweep does on a real cluster (SLURM's default is 1001)."""
+
+    def __init__(self, root: Path, max_array_size: int = 3):
         self.root = Path(root)
         self.conf = self.root / "slurm.conf"
+        self.max_array_size = max_array_size
 
     @property
     def env(self) -> dict:
@@ -90,7 +101,8 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 ReturnToService=2
-NodeName=localhost CPUs={cpus} State=UNKNOWN
+MaxArraySize={self.max_array_size}
+NodeName=localhost CPUs={cpus} RealMemory={_memory_mb()} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 """)
         subprocess.run(["slurmctld", "-f", str(self.conf)], check=True, env=self.env, capture_output=True)

@@ -1,5 +1,5 @@
 """Parameter sweeps: expansion (grid, list, Latin hypercube), the local executor, resume
-after SIGKILL, and the SLURM executor against a real single-node SLURM."""
+after SIGKILL, status. The SLURM executor's tests are in test_slurm.py."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ import pytest
 
 from solver.core.case import CaseError
 from solver.workflow.sweep import SweepSpec, expand
-
-from .slurm_harness import LocalSlurm, available
 
 CASES = Path(__file__).resolve().parents[2] / "cases"
 GRID = CASES / "sweeps" / "bimetal_grid.toml"
@@ -77,18 +75,6 @@ def _rows(path):
         return list(csv.DictReader(fh))
 
 
-@pytest.fixture(scope="module")
-def local_reference(tmp_path_factory, sprout):
-    """The grid sweep run here, uninterrupted, two cases at once."""
-    out = tmp_path_factory.mktemp("sweep") / "local"
-    r = sprout("sweep", GRID, "-o", out, "-j", "2")
-    assert r.returncode == 0, r.stderr
-    # each finished case says how far the sweep is: n/N, then time so far and left
-    done = re.findall(r"case_\d{4}: ok  \[(\d)/4; \d+ %, \S+(, ETA \S+)?\]", r.stderr)
-    assert [int(n) for n, _ in done] == [1, 2, 3, 4] and done[0][1].startswith(", ETA"), r.stderr
-    return out
-
-
 @pytest.mark.slow
 def test_local_sweep_collects_every_case(local_reference):
     rows = _rows(local_reference / "results.csv")
@@ -136,42 +122,6 @@ def test_a_finished_sweep_is_not_overwritten(tmp_path, local_reference, sprout):
     assert r.returncode == 2 and "--resume" in r.stderr
 
 
-@pytest.fixture(scope="module")
-def slurm(tmp_path_factory):
-    if not available():
-        if os.environ.get("SPROUT_REQUIRE_SLURM"):
-            pytest.fail("SLURM (slurm-wlm, munge) is required here but not installed")
-        pytest.skip("SLURM is not installed (.ci/run installs slurm-wlm and munge)")
-    cluster = LocalSlurm(tmp_path_factory.mktemp("slurm")).start()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.mark.slow
-def test_slurm_array_sweep_equals_the_local_one(tmp_path, slurm, local_reference, root, python):
-    """One sbatch --array job of 4 tasks, each running its case; the job script is in OUT
-    and results.csv is the local executor's, byte for byte."""
-    out = tmp_path / "slurm"
-    r = subprocess.run([python, "-m", "solver", "sweep", str(GRID), "-o", str(out), "--executor", "slurm",
-                        "-j", "2"], cwd=root, capture_output=True, text=True, env=slurm.env, timeout=600)
-    assert r.returncode == 0, r.stderr + (out / "sweep.sbatch").read_text() if (out / "sweep.sbatch").exists() \
-        else r.stderr
-    script = (out / "sweep.sbatch").read_text()
-    assert "#SBATCH --array=0,1,2,3%2" in script and "sweep-case" in script
-    assert (out / "results.csv").read_text() == (local_reference / "results.csv").read_text()
-    assert len(list((out / "logs").glob("slurm-*_*.out"))) == 4
-
-
-def test_slurm_script_without_submitting(tmp_path, sprout, mpirun):
-    out = tmp_path / "script"
-    r = sprout("sweep", GRID, "-o", out, "--executor", "slurm", "--no-submit", "--ranks", "2")
-    assert r.returncode == 0, r.stderr
-    script = (out / "sweep.sbatch").read_text()
-    assert "#SBATCH --ntasks=2" in script and "#SBATCH --array=0,1,2,3%1" in script
-    assert not (out / "results.csv").exists()
-    assert mpirun  # the tasks run their case under the venv's mpirun (sweep.case_command)
-
-
 @pytest.mark.slow
 def test_isolated_processes_give_the_workers_results(tmp_path, local_reference, sprout):
     """--isolated (one process per case) and the in-process workers write the same
@@ -180,8 +130,8 @@ def test_isolated_processes_give_the_workers_results(tmp_path, local_reference, 
     r = sprout("sweep", GRID, "-o", out, "-j", "2", "--isolated")
     assert r.returncode == 0, r.stderr
     assert (out / "results.csv").read_text() == (local_reference / "results.csv").read_text()
-    assert "in_worker" in (local_reference / "logs" / "case_0000.json").read_text()
-    assert "in_worker" not in (out / "logs" / "case_0000.json").read_text()
+    assert "in_process" in (local_reference / "logs" / "case_0000.json").read_text()
+    assert "in_process" not in (out / "logs" / "case_0000.json").read_text()
 
 
 @pytest.mark.slow
