@@ -20,7 +20,7 @@ import traceback
 from solver.core import interrupt, provenance
 from solver.core.case import CaseError, read_input_toml
 from solver.core.comm import MissingSolver, require_solver, world
-from solver.core.errors import MeshingError, SolveError
+from solver.core.errors import ClusterError, MeshingError, SolveError
 from solver.core.log import get_logger
 from solver.core.version import __version__
 from solver.workflow.driver import InternalError, build_mesh, check, execute_run
@@ -183,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     except MeshingError as exc:
         if comm.rank == 0:
             print(f"sprout: meshing failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ClusterError as exc:
+        print(f"sprout: slurm: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except SolveError as exc:
         if comm.rank == 0:

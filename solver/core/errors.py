@@ -1,6 +1,6 @@
 """The failures a run can end in besides invalid input (``solver.core.case.CaseError``): a
-solve that did not converge and a mesh gmsh could not make. Both end a run with exit 1 and
-a failed summary. Kept apart from the PETSc and dolfinx modules that raise them, so that
+solve that did not converge, a mesh gmsh could not make, a cluster that failed a sweep's
+jobs. Each ends the command with exit 1 (a run's summary says failed). Kept apart from the PETSc and dolfinx modules that raise them, so that
 validating and describing cases never imports those."""
 
 
@@ -14,6 +14,11 @@ class SolveError(RuntimeError):
 
 class MeshingError(RuntimeError):
     """gmsh could not build or mesh a geometry that passed validation."""
+
+
+class ClusterError(RuntimeError):
+    """The batch system failed a sweep's jobs (sbatch refused a chunk after the first, squeue
+    stopped answering): exit 1 with its words; the jobs already queued are said."""
 
 
 class Interrupted(KeyboardInterrupt):

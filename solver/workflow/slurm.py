@@ -31,6 +31,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from solver.core.case import CaseError
+from solver.core.errors import ClusterError
 from solver.core.output import atomic_write_json
 
 PYTHON = sys.executable
@@ -167,7 +168,7 @@ def _call(argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
     except FileNotFoundError:
         raise CaseError(f"--executor slurm: {argv[0]} not found; is this a SLURM login node?") from None
     except subprocess.TimeoutExpired:
-        raise RuntimeError(f"{argv[0]} did not answer in {timeout:.0f} s (is slurmctld up?)") from None
+        raise ClusterError(f"{argv[0]} did not answer in {timeout:.0f} s (is slurmctld up?)") from None
 
 
 def max_array_size(opts: SlurmOptions) -> int:
@@ -206,7 +207,7 @@ def submit(out: Path, scripts: list[tuple[Path, list[int]]]) -> list[str]:
         if r.returncode != 0 or not job.isdigit():
             if jobs:
                 _call(["scancel", *jobs])
-            raise RuntimeError(f"sbatch refused array {k} ({script.name}): {r.stderr.strip() or r.stdout.strip()}")
+            raise ClusterError(f"sbatch refused array {k} ({script.name}): {r.stderr.strip() or r.stdout.strip()}")
         jobs.append(job)
         record_job(out, job, script, indices)
     return jobs
@@ -287,7 +288,7 @@ def wait(jobs: list[str], poll_s: float, on_poll=None) -> None:
         if found is None:
             misses += 1
             if misses >= 30:
-                raise RuntimeError(f"squeue has not answered for {misses} tries; the jobs {', '.join(jobs)} may "
+                raise ClusterError(f"squeue has not answered for {misses} tries; the jobs {', '.join(jobs)} may "
                                    "still run: see sprout status OUT, and --resume to collect")
         else:
             misses = 0

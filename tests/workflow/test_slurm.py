@@ -203,3 +203,27 @@ def test_a_cancelled_task_is_redone_by_resume(tmp_path, slurm, local_reference, 
     assert (out / "results.csv").read_text() == (local_reference / "results.csv").read_text()
     for case, mtime in kept.items():
         assert (out / "cases" / case / "summary.json").stat().st_mtime_ns == mtime
+
+
+def test_a_chunk_sbatch_refuses_cancels_the_queued_ones(tmp_path, monkeypatch):
+    """sbatch accepting the first array and refusing the second (a limit on queued jobs
+    reached mid-submission): the first is cancelled, the refusal is a ClusterError (exit 1)
+    with sbatch's words, and only the accepted job was recorded."""
+    from solver.core.errors import ClusterError
+    from solver.workflow import slurm
+
+    calls = []
+
+    def fake(argv, timeout=60):
+        calls.append(argv)
+        if argv[0] == "sbatch" and len([c for c in calls if c[0] == "sbatch"]) == 2:
+            return subprocess.CompletedProcess(argv, 1, "", "sbatch: error: QOSMaxSubmitJobPerUserLimit")
+        return subprocess.CompletedProcess(argv, 0, "41\n" if argv[0] == "sbatch" else "", "")
+
+    monkeypatch.setattr(slurm, "_call", fake)
+    scripts = slurm.write_scripts(tmp_path, [0, 1, 2, 3], 1, 1, "g", SlurmOptions(), 3)
+    with pytest.raises(ClusterError, match="QOSMaxSubmitJobPerUserLimit"):
+        slurm.submit(tmp_path, scripts)
+    assert calls[-1] == ["scancel", "41"]
+    assert calls[1][:3] == ["sbatch", "--parsable", "--dependency=afterany:41"]
+    assert [j["job_id"] for j in slurm.read_jobs(tmp_path)] == ["41"]
