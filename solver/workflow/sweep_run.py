@@ -14,6 +14,7 @@ from solver.workflow.sweep import (
     case_status,
     check_cases,
     collect,
+    continues,
     expand,
     load_sweep,
     manifest,
@@ -42,9 +43,15 @@ def _run_sweep_claimed(args, log, spec, base, cases, out: Path) -> int:
         if not args.resume:
             raise CaseError(f"-o {out}: holds a sweep already; pass --resume to continue it, or choose another "
                             "directory")
-        if {k: old.get(k) for k in ("base", "cases", "set")} != {k: data.get(k) for k in ("base", "cases", "set")}:
+        sample = old.get("sample") if isinstance(old.get("sample"), dict) else {}
+        if sample.get("batches") and sample.get("samples", len(cases)) < len(cases):
+            # more samples than before: the design continues the old one (a Latin hypercube adds a batch)
+            cases = expand(spec, args.max_cases, extends=sample)
+            check_cases(base, spec, cases)
+            data = manifest(spec, base, cases, args.ranks)
+        if not continues(old, data):
             raise CaseError(f"-o {out}: holds a different sweep ({old.get('sweep')}); --resume continues the "
-                            "same sweep only")
+                            "same sweep only (or extends it when its samples are raised)")
     elif out.exists() and any(out.iterdir()):
         raise CaseError(f"-o {out}: exists and is not a sweep directory")
     write_manifest(out, data)
