@@ -43,8 +43,18 @@ from solver.core.case import CaseError, CaseName, format_validation_error, read_
 from solver.core.output import atomic_write_json, atomic_write_text
 from solver.core.result_names import check_names
 from solver.workflow.registry import kind_of, load_case
-from solver.workflow.sampling import LEVELLED, SEQUENCES, Range, batches, bounds, factorial, factorial_size, \
-    one_at_a_time, unit_points
+from solver.workflow.sampling import (
+    LEVELLED,
+    MAX_LEVELS,
+    SEQUENCES,
+    Range,
+    batches,
+    bounds,
+    factorial,
+    factorial_size,
+    one_at_a_time,
+    unit_points,
+)
 
 
 class SweepSpec(BaseModel):
@@ -66,6 +76,9 @@ class SweepSpec(BaseModel):
         for k in ranges:
             r = self.parameters[k]
             bounds(k, r)  # units, order, nominal inside
+            if r.levels is not None and not 2 <= r.levels <= MAX_LEVELS:
+                raise ValueError(f"parameters.{k}.levels: must be 2 .. {MAX_LEVELS} (low and high at least), "
+                                 f"not {r.levels}")
             if r.levels is not None and self.method not in LEVELLED:
                 raise ValueError(f"parameters.{k}.levels: is for factorial and one_at_a_time, not {self.method}")
             if r.levels is None and self.method in LEVELLED:

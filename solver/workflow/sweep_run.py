@@ -44,11 +44,12 @@ def _run_sweep_claimed(args, log, spec, base, cases, out: Path) -> int:
             raise CaseError(f"-o {out}: holds a sweep already; pass --resume to continue it, or choose another "
                             "directory")
         sample = old.get("sample") if isinstance(old.get("sample"), dict) else {}
-        if sample.get("batches") and sample.get("samples", len(cases)) < len(cases):
-            # more samples than before: the design continues the old one (a Latin hypercube adds a batch)
-            cases = expand(spec, args.max_cases, extends=sample)
-            check_cases(base, spec, cases)
-            data = manifest(spec, base, cases, args.ranks)
+        if sample.get("batches") and sample.get("samples", 0) <= len(cases):
+            # the design continues the old one: its batches, and one more for samples added
+            extended = expand(spec, args.max_cases, extends=sample)
+            if [c.values for c in extended] != [c.values for c in cases]:
+                check_cases(base, spec, extended)
+                cases, data = extended, manifest(spec, base, extended, args.ranks)
         if not continues(old, data):
             raise CaseError(f"-o {out}: holds a different sweep ({old.get('sweep')}); --resume continues the "
                             "same sweep only (or extends it when its samples are raised)")
