@@ -5,14 +5,16 @@ A sweep file is TOML with a ``[sweep]`` table::
     [sweep]
     name = "resin_thickness"
     base = "../csp_cooldown_diced.toml"      # relative to the sweep file
-    method = "grid"                          # grid | list | latin_hypercube
+    method = "grid"                          # grid | list | factorial | one_at_a_time |
+                                             # latin_hypercube | sobol | halton (sampling.py)
     responses = ["warpage_um", "room_max_von_mises_resin_MPa"]   # plotted (optional)
     set = ["output.fields=false"]            # fixed overrides for every case (optional)
 
     [sweep.parameters]
     "geometry.resin_thickness" = ["30 um", "50 um", "70 um"]     # grid / list: values
-    # latin_hypercube: "etch.rate" = { low = "0.5 um/min", high = "2 um/min" }, with
-    # samples = 8 and seed = 1 in [sweep]
+    # latin_hypercube, sobol, halton: "etch.rate" = { low = "0.5 um/min", high = "2 um/min" },
+    # with samples = 8 and seed = 1 in [sweep]; factorial, one_at_a_time: ranges with
+    # levels = 3 (and nominal = "1 um/min"), or lists
 
 Every case is the base case with ``--set key=value`` overrides; it runs as its own
 ``sprout run`` process (under ``mpirun -n k`` for k ranks) into ``OUT/cases/<id>/``, whose
@@ -35,30 +37,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from solver.core.case import CaseError, CaseName, format_validation_error, read_input_toml
 from solver.core.output import atomic_write_json, atomic_write_text
 from solver.core.result_names import check_names
-from solver.workflow.slurm import SlurmOptions
 from solver.workflow.registry import kind_of, load_case
-
-
-class Range(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    low: str | float
-    high: str | float
+from solver.workflow.sampling import (
+    LEVELLED,
+    MAX_LEVELS,
+    SEQUENCES,
+    Range,
+    batches,
+    bounds,
+    factorial,
+    factorial_size,
+    one_at_a_time,
+    unit_points,
+)
+from solver.workflow.slurm import SlurmOptions
 
 
 class SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: CaseName
     base: str = Field(min_length=1, max_length=1024, description="the base case file, relative to the sweep file")
-    method: Literal["grid", "list", "latin_hypercube"] = "grid"
+    method: Literal["grid", "list", "latin_hypercube", "sobol", "halton", "factorial", "one_at_a_time"] = "grid"
     parameters: dict[str, list[str | float | int | bool] | Range] = Field(min_length=1)
-    samples: int | None = Field(None, ge=1, le=100000, description="latin_hypercube: number of cases")
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="latin_hypercube: the random stream's seed")
+    samples: int | None = Field(None, ge=1, le=100000,
+                                description="latin_hypercube, sobol, halton: number of cases")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="latin_hypercube, sobol, halton: the random stream's seed")
     responses: list[str] = Field(default_factory=list, description="results to plot against the parameters")
     set: list[str] = Field(default_factory=list, description="overrides applied to every case")
     # the file's [slurm] table (validated apart from [sweep], whose keys it is not)
@@ -70,21 +78,28 @@ class SweepSpec(BaseModel):
         lists = [k for k, v in self.parameters.items() if not isinstance(v, Range)]
         for k in ranges:
             r = self.parameters[k]
-            if isinstance(r.low, str) != isinstance(r.high, str):
-                raise ValueError(f"parameters.{k}: low and high must both carry a unit or both be plain numbers")
-            if not isinstance(r.low, str) and not r.low < r.high:
-                raise ValueError(f"parameters.{k}: low must be below high")
-        if self.method == "latin_hypercube":
+            bounds(k, r)  # units, order, nominal inside
+            if r.levels is not None and not 2 <= r.levels <= MAX_LEVELS:
+                raise ValueError(f"parameters.{k}.levels: must be 2 .. {MAX_LEVELS} (low and high at least), "
+                                 f"not {r.levels}")
+            if r.levels is not None and self.method not in LEVELLED:
+                raise ValueError(f"parameters.{k}.levels: is for factorial and one_at_a_time, not {self.method}")
+            if r.levels is None and self.method in LEVELLED:
+                raise ValueError(f"parameters.{k}.levels: {self.method} needs the number of levels (2 or more) "
+                                 "of a range")
+            if r.nominal is not None and self.method != "one_at_a_time":
+                raise ValueError(f"parameters.{k}.nominal: is for one_at_a_time, not {self.method}")
+        if any(len(self.parameters[k]) == 0 for k in lists):
+            raise ValueError("every parameter needs at least one value")
+        if self.method in SEQUENCES:
             if lists:
-                raise ValueError(f"latin_hypercube takes {{low, high}} ranges; {lists[0]!r} is a list")
+                raise ValueError(f"parameters.{lists[0]}: {self.method} takes {{low, high}} ranges, not a list")
             if self.samples is None:
-                raise ValueError("latin_hypercube needs samples")
-        else:
+                raise ValueError(f"samples: {self.method} needs the number of samples")
+        elif self.method in ("grid", "list"):
             if ranges:
-                raise ValueError(f"{self.method} takes lists of values; {ranges[0]!r} is a range "
-                                 "(use method = 'latin_hypercube')")
-            if any(len(v) == 0 for v in self.parameters.values()):
-                raise ValueError("every parameter needs at least one value")
+                raise ValueError(f"parameters.{ranges[0]}: {self.method} takes lists of values, not a range "
+                                 "(use method = 'factorial' with levels, or a sampling method)")
             if self.method == "list" and len({len(v) for v in self.parameters.values()}) > 1:
                 raise ValueError("method = 'list' pairs the i-th values: all lists need the same length")
         return self
@@ -94,6 +109,8 @@ class SweepSpec(BaseModel):
 class SweepCase:
     id: str
     values: dict[str, str | float | int | bool]  # parameter -> value as given (with its unit)
+    point: list[float] | None = None  # sampled designs: where the case sits in the unit cube
+    batch: int = 0  # sampled designs: the batch that drew it (an extension adds one)
 
     def overrides(self) -> list[str]:
         return [f"{k}={_toml_value(v)}" for k, v in self.values.items()]
@@ -146,57 +163,62 @@ def size(spec: SweepSpec) -> int:
         return math.prod(len(v) for v in spec.parameters.values())
     if spec.method == "list":
         return len(next(iter(spec.parameters.values())))
+    if spec.method == "factorial":
+        return factorial_size(spec.parameters)
+    if spec.method == "one_at_a_time":  # as long as its parameters' levels together: cheap to count by listing
+        return len(one_at_a_time(spec.parameters))
     return spec.samples
 
 
-def expand(spec: SweepSpec, max_cases: int = MAX_CASES) -> list[SweepCase]:
+def expand(spec: SweepSpec, max_cases: int = MAX_CASES, extends: dict | None = None) -> list[SweepCase]:
+    """The sweep's cases. ``extends``: the ``sample`` record of the same sweep's manifest, which
+    this one continues (a Latin hypercube with more samples adds a batch to the earlier ones
+    instead of being a new design)."""
     count = size(spec)
     if count > max_cases:
         raise CaseError(f"sweep: {count:,} cases, more than the {max_cases:,} allowed; raise the limit with "
                         "--max-cases if that is meant")
     keys = list(spec.parameters)
+    points, batch_of = None, [0] * count
     if spec.method == "grid":
         rows = list(itertools.product(*(spec.parameters[k] for k in keys)))
     elif spec.method == "list":
         rows = list(zip(*(spec.parameters[k] for k in keys)))
+    elif spec.method == "factorial":
+        rows = factorial(spec.parameters)
+    elif spec.method == "one_at_a_time":
+        rows = one_at_a_time(spec.parameters)
     else:
-        rows = _latin_hypercube(spec, keys)
-    width = max(4, len(str(len(rows) - 1)))
-    return [SweepCase(f"case_{i:0{width}d}", dict(zip(keys, row))) for i, row in enumerate(rows)]
+        drawn = _batches(spec, extends)
+        points = unit_points(spec.method, len(keys), spec.seed, drawn)
+        ranges = [bounds(k, spec.parameters[k]) for k in keys]
+        rows = [tuple(r.at(x) for r, x in zip(ranges, p)) for p in points]
+        batch_of = [b for b, d in enumerate(drawn) for _ in range(d["samples"])]
+    width = _id_width(len(rows))
+    return [SweepCase(f"case_{i:0{width}d}", dict(zip(keys, row)),
+                      None if points is None else [round(float(x), 12) for x in points[i]], batch_of[i])
+            for i, row in enumerate(rows)]
 
 
-def _latin_hypercube(spec: SweepSpec, keys: list[str]) -> list[tuple]:
-    """One sample in each of n equal strata per parameter, strata paired at random (seeded);
-    values keep the unit of ``low``."""
-    from meshes.units import _SPLIT, _check_expression, ureg
+def _id_width(count: int) -> int:
+    return max(4, len(str(count - 1)))
 
-    n = spec.samples
-    rng = np.random.default_rng(spec.seed)
-    columns = []
-    for k in keys:
-        r = spec.parameters[k]
-        u = (rng.permutation(n) + rng.uniform(size=n)) / n
-        if isinstance(r.low, str):
-            match = _SPLIT.match(r.low)
-            if match is None or not match["unit"]:
-                raise CaseError(f"sweep.parameters.{k}.low: {r.low!r} is not a number with a unit")
-            unit = match["unit"]  # the user's spelling of the unit is kept
-            lo = float(match["number"])
-            high = _SPLIT.match(r.high)
-            try:
-                if high is None or not high["unit"]:
-                    raise ValueError
-                _check_expression(r.low, unit)
-                _check_expression(r.high, high["unit"])
-                hi = ureg.Quantity(float(high["number"]), high["unit"]).to(unit).magnitude
-            except Exception:
-                raise CaseError(f"sweep.parameters.{k}.high: {r.high!r} is not in units of {unit!r}") from None
-            if not lo < hi:
-                raise CaseError(f"sweep.parameters.{k}: low must be below high")
-            columns.append([f"{lo + x * (hi - lo):.6g} {unit}" for x in u])
-        else:
-            columns.append([float(f"{r.low + x * (r.high - r.low):.6g}") for x in u])
-    return list(zip(*columns))
+
+def _batches(spec: SweepSpec, extends: dict | None) -> list[dict]:
+    """The batches of a sampled design: those of the sweep it extends (same method and seed,
+    fewer samples) plus one for the samples added, else one."""
+    earlier = None
+    if extends and extends.get("method") == spec.method and extends.get("seed") == spec.seed:
+        earlier = extends.get("batches")
+        if not (isinstance(earlier, list) and all(isinstance(b, dict) and isinstance(b.get("samples"), int)
+                                                  for b in earlier)):
+            earlier = None  # not a record this sprout wrote: a fresh design (which --resume then refuses)
+        done = sum(b["samples"] for b in earlier or [])
+        if done < spec.samples and _id_width(done) != _id_width(spec.samples):
+            raise CaseError(f"sweep.samples: extending {done} cases to {spec.samples} renumbers them "
+                            f"(case_{0:0{_id_width(done)}d} becomes case_{0:0{_id_width(spec.samples)}d}); "
+                            "run the larger sweep into a new OUT")
+    return batches(spec.method, spec.samples, spec.seed, earlier)
 
 
 def check_cases(base: Path, spec: SweepSpec, cases: list[SweepCase]) -> None:
@@ -220,7 +242,32 @@ def _describe(case: SweepCase) -> str:
 # -- the output folder ----------------------------------------------------------------------------
 def manifest(spec: SweepSpec, base: Path, cases: list[SweepCase], ranks: int) -> dict:
     return {"sweep": spec.name, "base": str(base), "method": spec.method, "ranks": ranks, "set": spec.set,
-            "responses": list(spec.responses), "cases": [{"id": c.id, "values": c.values} for c in cases]}
+            "responses": list(spec.responses), "sample": sample_record(spec, cases),
+            "cases": [{"id": c.id, "values": c.values} for c in cases]}
+
+
+def sample_record(spec: SweepSpec, cases: list[SweepCase]) -> dict:
+    """How the cases were chosen, enough to draw them again: the method and case count;
+    for the sampled methods the seed, the batches (size, seed, optimisation each) and
+    each case's point of the unit cube (parameters in file order, 0 at low, 1 at high)."""
+    record = {"method": spec.method, "samples": len(cases)}
+    if spec.method in SEQUENCES:
+        drawn, total = None, 0
+        for _, group in itertools.groupby(c.batch for c in cases):  # the batches drawn again, in order
+            total += sum(1 for _ in group)
+            drawn = batches(spec.method, total, spec.seed, drawn)
+        record |= {"seed": spec.seed, "batches": drawn, "points": [c.point for c in cases]}
+    elif spec.method in LEVELLED:
+        record["levels"] = {k: len(v) if isinstance(v, list) else v.levels for k, v in spec.parameters.items()}
+    return record
+
+
+def continues(old: dict, new: dict) -> bool:
+    """Whether ``new`` continues the sweep of manifest ``old`` (what --resume accepts): the
+    same base, set and cases, or those cases followed by more (its samples raised)."""
+    same = all(old.get(k) == new.get(k) for k in ("base", "set"))
+    done = old.get("cases")
+    return same and isinstance(done, list) and new["cases"][:len(done)] == done
 
 
 def write_manifest(out: Path, data: dict) -> None:

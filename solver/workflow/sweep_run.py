@@ -18,6 +18,7 @@ from solver.workflow.sweep import (
     check_cases,
     collect,
     collect_warnings,
+    continues,
     expand,
     load_sweep,
     manifest,
@@ -49,9 +50,16 @@ def _run_sweep_claimed(args, log, spec, base, cases, out: Path, opts) -> int:
         if not args.resume:
             raise CaseError(f"-o {out}: holds a sweep already; pass --resume to continue it, or choose another "
                             "directory")
-        if {k: old.get(k) for k in ("base", "cases", "set")} != {k: data.get(k) for k in ("base", "cases", "set")}:
+        sample = old.get("sample") if isinstance(old.get("sample"), dict) else {}
+        if sample.get("batches") and sample.get("samples", 0) <= len(cases):
+            # the design continues the old one: its batches, and one more for samples added
+            extended = expand(spec, args.max_cases, extends=sample)
+            if [c.values for c in extended] != [c.values for c in cases]:
+                check_cases(base, spec, extended)
+                cases, data = extended, manifest(spec, base, extended, args.ranks)
+        if not continues(old, data):
             raise CaseError(f"-o {out}: holds a different sweep ({old.get('sweep')}); --resume continues the "
-                            "same sweep only")
+                            "same sweep only (or extends it when its samples are raised)")
     elif out.exists() and any(out.iterdir()):
         raise CaseError(f"-o {out}: exists and is not a sweep directory")
     write_manifest(out, data)
