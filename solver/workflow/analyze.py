@@ -544,7 +544,8 @@ def optimum_entry(params: list[Parameter], surfaces: dict, spread: dict, spec: A
                      if abs(x[i]) >= 1 - 1e-6},
         "predicted": {r: {"value": v, "unit": unit_of(r)} for r, v in predicted.items()},
         "constraints": [{"require": c.text(), "predicted": predicted[c.response],
-                         "active": bool(abs(predicted[c.response] - c.limit) <= 1e-5 * s)}
+                         "active": bool(abs(predicted[c.response] - c.limit) <= 1e-5 * s),
+                         "holds": bool(_violations(x, [c], surfaces, [s])[0, 0] <= 1e-7)}
                         for c, s in zip(constraints, scales)],
     })
     if rounded:
@@ -658,9 +659,9 @@ def analysis_text(result: dict) -> str:
             pred = opt["predicted"][name]
             head = "optimum" if opt["feasible"] else "NO FEASIBLE DESIGN on the surfaces; least violating"
             lines.append(f"  {head} ({opt['objective']}): {design} -> {name} {pred['value']:.6g} predicted")
-            active = [c["require"] for c in opt["constraints"] if c["active"]]
-            if active:
-                lines.append(f"    active: {'; '.join(active)}")
+            for c in opt["constraints"]:
+                lines.append(f"    {c['require']}: {c['predicted']:.6g} predicted, "
+                             f"{'active' if c['active'] else 'holds' if c['holds'] else 'VIOLATED'}")
     ver = result.get("verify")
     if ver is not None:
         if ver["status"] != "ok":
