@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from solver.core.case import CaseError
+from solver.core.case import CaseError, format_validation_error
 from solver.core.output import atomic_write_json
 
 # -- the [analysis] table -------------------------------------------------------------------------
@@ -520,6 +520,9 @@ def _coefficient(term, beta, params) -> dict:
             "per": per or "1", "scaled": float(beta)}
 
 
+WRITTEN = 1e-4  # a constraint holds / is active within this part of its scale (the sweep's spread)
+
+
 def optimum_entry(params: list[Parameter], surfaces: dict, spread: dict, spec: AnalysisSpec) -> dict:
     name, sign = spec.objective()
     constraints = spec.constraints()
@@ -534,8 +537,11 @@ def optimum_entry(params: list[Parameter], surfaces: dict, spread: dict, spec: A
     rounded = [i for i, p in enumerate(params) if p.integer]
     for i in rounded:  # an integer parameter (a count) takes the nearest whole value
         x[i] = params[i].scaled(round(float(params[i].si(x[i]))))
+    # the design as it is written (6 digits) is the one predicted, reported and verified
+    x = np.array([p.scaled(_written_si(p, float(p.si(x[i])))) for i, p in enumerate(params)])
     predicted = {r: float(s(x)[0]) for r, s in surfaces.items()}
-    feasible = best.feasible and all(v <= 1e-7 for v in _violations(x, constraints, surfaces, scales)[:, 0])
+    # written to 6 digits, an active constraint may miss by ~1e-6 of its scale
+    feasible = best.feasible and all(v <= WRITTEN for v in _violations(x, constraints, surfaces, scales)[:, 0])
     entry.update({
         "feasible": bool(feasible),
         "design": {p.name: p.value(float(p.si(x[i]))) for i, p in enumerate(params)},
@@ -544,8 +550,8 @@ def optimum_entry(params: list[Parameter], surfaces: dict, spread: dict, spec: A
                      if abs(x[i]) >= 1 - 1e-6},
         "predicted": {r: {"value": v, "unit": unit_of(r)} for r, v in predicted.items()},
         "constraints": [{"require": c.text(), "predicted": predicted[c.response],
-                         "active": bool(abs(predicted[c.response] - c.limit) <= 1e-5 * s),
-                         "holds": bool(_violations(x, [c], surfaces, [s])[0, 0] <= 1e-7)}
+                         "active": bool(abs(predicted[c.response] - c.limit) <= WRITTEN * s),
+                         "holds": bool(_violations(x, [c], surfaces, [s])[0, 0] <= WRITTEN)}
                         for c, s in zip(constraints, scales)],
     })
     if rounded:
@@ -553,6 +559,11 @@ def optimum_entry(params: list[Parameter], surfaces: dict, spread: dict, spec: A
     if not feasible:
         entry["message"] = "no feasible design on the surfaces; the design shown violates the constraints least"
     return entry
+
+
+def _written_si(p: Parameter, si: float) -> float:
+    read = to_si(p.value(si))
+    return read[0] if read is not None else si
 
 
 # -- the extra case -------------------------------------------------------------------------------
@@ -596,7 +607,10 @@ def analyze_sweep(out: Path, log, verify: bool | None = None) -> dict | None:
     out = Path(out)
     data, values, results = read_sweep(out)
     entry = data.get("analysis") or {}
-    spec = AnalysisSpec.model_validate(entry["spec"]) if entry.get("spec") else None
+    try:
+        spec = AnalysisSpec.model_validate(entry["spec"]) if entry.get("spec") else None
+    except ValidationError as exc:  # a manifest edited by hand
+        raise CaseError(f"OUT {out}: manifest.json: analysis.{format_validation_error(exc, entry['spec'])}") from None
     if len(values) < 2:
         log.info("analysis: %d ok case(s); a surface needs at least 2", len(values))
         return None

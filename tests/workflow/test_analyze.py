@@ -386,3 +386,32 @@ def test_the_bimetal_sweep_surface_reproduces_timoshenko(tmp_path, sprout):
     assert (out / "tornado.png").exists() and (out / "surfaces.png").exists()
     assert "curvature_1_per_m: R^2" in r.stdout
     print(f"surface vs closed form: worst {worst:.2e} relative; FE error {fe_error:.2e} 1/m; {seconds:.1f} s")
+
+
+def test_parameters_in_si_with_the_users_unit_and_the_sweeps_ranges_as_bounds():
+    """Values become SI numbers (mm -> m, degC -> K) and come back in the user's unit; a
+    parameter with one value or a non-numeric one stays out, saying why; a {low, high}
+    range is the box when given (a Latin hypercube samples inside it), else the sampled
+    min/max. Exact to round-off of the unit conversion (1e-12)."""
+    from solver.workflow.analyze import numeric_parameters
+
+    values = [{"t": "0.45 mm", "T": "10 degC", "n": 3, "k": 1.0, "mat": "Cu"},
+              {"t": "0.55 mm", "T": "30 degC", "n": 4, "k": 1.0, "mat": "Au"}]
+    params, left_out = numeric_parameters(values, {"t": {"low": "0.4 mm", "high": "0.6 mm"}})
+    t, T, n = params
+    assert (t.low, t.high, t.bounds_from) == (pytest.approx(0.4e-3), pytest.approx(0.6e-3), "range")
+    assert (T.low, T.high, T.si_unit, T.bounds_from) == (pytest.approx(283.15), pytest.approx(303.15), "K", "sampled")
+    assert t.value(0.5e-3) == "0.5 mm" and T.value(293.15) == "20 degC" and n.integer and n.value(3.4) == 3
+    assert set(left_out) == {"k", "mat"} and left_out["k"] == "one value only"
+
+
+def test_the_manifest_records_the_analysis_table(tmp_path):
+    """`sprout analyze` reads OUT only: the shipped design sweep's table reaches the manifest."""
+    from solver.workflow.sweep import expand, load_sweep, manifest
+
+    spec, base = load_sweep(ROOT / "cases" / "sweeps" / "bimetal_design.toml")
+    entry = manifest(spec, base, expand(spec), 1)["analysis"]
+    assert entry["spec"]["minimize"] == "max_von_mises_MPa" and entry["spec"]["verify"] is True
+    assert entry["bounds"] == {}
+    plain = load_sweep(ROOT / "cases" / "sweeps" / "bimetal_grid.toml")[0]
+    assert manifest(plain, base, expand(plain), 1)["analysis"] is None
