@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="let SLURM requeue a case's task after a node failure or preemption")
     st = sub.add_parser("status", help="how far a sweep is: cases ok / failed (with reasons) / running / pending")
     st.add_argument("out", metavar="OUT", help="the sweep's output directory")
+    an = sub.add_parser("analyze", help="a finished sweep's response surfaces, sensitivities and optimum: "
+                                        "OUT/analysis.json, OUT/tornado.png, OUT/surfaces.png")
+    an.add_argument("out", metavar="OUT", help="the sweep's output directory")
+    an.add_argument("--no-verify", action="store_true", help="do not run the best design as an extra case")
     case = sub.add_parser("sweep-case", help="run one case of a prepared sweep (what a SLURM task runs)")
     case.add_argument("out", metavar="OUT")
     case.add_argument("index", type=int, metavar="INDEX")
@@ -143,6 +147,13 @@ def main(argv: list[str] | None = None) -> int:
 
             if comm.rank == 0:
                 print(status_text(args.out))
+            return EXIT_OK
+        if args.command == "analyze":
+            from solver.workflow.analyze import analysis_text, analyze_sweep
+
+            result = analyze_sweep(args.out, log, verify=False if args.no_verify else None) if comm.rank == 0 else None
+            if result is not None:
+                print(analysis_text(result))
             return EXIT_OK
         require_solver(args.command)
         if args.command == "mesh":

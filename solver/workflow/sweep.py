@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from solver.core.case import CaseError, CaseName, format_validation_error, read_input_toml
 from solver.core.output import atomic_write_json, atomic_write_text
 from solver.core.result_names import check_names
+from solver.workflow.analyze import AnalysisSpec, check_analysis_names, manifest_entry
 from solver.workflow.registry import kind_of, load_case
 from solver.workflow.sampling import (
     LEVELLED,
@@ -69,8 +70,10 @@ class SweepSpec(BaseModel):
     seed: int = Field(0, ge=0, le=2**63 - 1, description="latin_hypercube, sobol, halton: the random stream's seed")
     responses: list[str] = Field(default_factory=list, description="results to plot against the parameters")
     set: list[str] = Field(default_factory=list, description="overrides applied to every case")
-    # the file's [slurm] table (validated apart from [sweep], whose keys it is not)
+    # the file's top-level [slurm] and [analysis] tables (load_sweep validates them apart
+    # from [sweep], whose keys they are not)
     slurm: SlurmOptions = Field(default_factory=SlurmOptions, exclude=True)
+    analysis: AnalysisSpec | None = Field(None, description="the file's own [analysis] table (set by load_sweep)")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -129,17 +132,25 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     raw = read_input_toml(path, "sweep file")
     if "sweep" not in raw:
         raise CaseError(f"{path}: sweep: missing; a sweep file has a [sweep] table")
-    extra = sorted(set(raw) - {"sweep", "slurm"})
+    extra = sorted(set(raw) - {"sweep", "slurm", "analysis"})
     if extra:
-        raise CaseError(f"{path}: {extra[0]}: unknown key; a sweep file holds its [sweep] table and an "
-                        "optional [slurm] table")
-    for table in ("sweep", "slurm"):
+        raise CaseError(f"{path}: {extra[0]}: unknown key; a sweep file holds its [sweep] table and optional "
+                        "[slurm] and [analysis] tables")
+    for table in ("sweep", "slurm", "analysis"):
         if not isinstance(raw.get(table, {}), dict):
             raise CaseError(f"{path}: {table}: must be a table")
+    for table in ("slurm", "analysis"):
+        if table in raw["sweep"]:
+            raise CaseError(f"{path}: sweep.{table}: unknown key; [{table}] is a top-level table")
     try:
         spec = SweepSpec.model_validate(raw["sweep"])
     except ValidationError as exc:
         raise CaseError(f"{path}: sweep.{format_validation_error(exc, raw['sweep'])}") from None
+    if "analysis" in raw:
+        try:
+            spec = spec.model_copy(update={"analysis": AnalysisSpec.model_validate(raw["analysis"])})
+        except ValidationError as exc:
+            raise CaseError(f"{path}: analysis.{format_validation_error(exc, raw['analysis'])}") from None
     try:
         spec.slurm = SlurmOptions.model_validate(raw.get("slurm", {}))
     except ValidationError as exc:
@@ -151,6 +162,14 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
         raise CaseError(f"{path}: sweep.base: {spec.base[:80]}: {exc}") from None
     if not found:
         raise CaseError(f"{path}: sweep.base: no such case file {base}")
+    if spec.analysis is not None:  # the responses it names, before anything runs
+        try:
+            loaded = load_case(base, spec.set)
+        except CaseError:
+            loaded = None  # check_cases names the case and the field
+        if loaded is not None:
+            check_analysis_names(spec.analysis, kind_of(loaded).declared_results(loaded),
+                                 f"of {loaded.name} ({loaded.kind})")
     return spec, base
 
 
@@ -243,7 +262,8 @@ def _describe(case: SweepCase) -> str:
 def manifest(spec: SweepSpec, base: Path, cases: list[SweepCase], ranks: int) -> dict:
     return {"sweep": spec.name, "base": str(base), "method": spec.method, "ranks": ranks, "set": spec.set,
             "responses": list(spec.responses), "sample": sample_record(spec, cases),
-            "cases": [{"id": c.id, "values": c.values} for c in cases]}
+            "cases": [{"id": c.id, "values": c.values} for c in cases],
+            "analysis": manifest_entry(spec.analysis, spec.parameters)}
 
 
 def sample_record(spec: SweepSpec, cases: list[SweepCase]) -> dict:

@@ -11,6 +11,7 @@ from solver.core.case import CaseError, format_validation_error
 from solver.core.outdir import claimed
 from solver.core.progress import Progress
 from solver.workflow import slurm
+from solver.workflow.analyze import analysis_text, analyze_sweep
 from solver.workflow.executors import run_in_process, run_local, run_one
 from solver.workflow.registry import kind_of, load_case
 from solver.workflow.sweep import (
@@ -92,6 +93,11 @@ def _run_sweep_claimed(args, log, spec, base, cases, out: Path, opts) -> int:
     warned, cases_warned = collect_warnings(out)
     note = (f", {warned} warning{'s' if warned > 1 else ''} in {cases_warned} case{'s' if cases_warned > 1 else ''}"
             f" ({out / 'warnings.txt'})" if warned else "")
+    if ok >= 2:  # the design questions, as `sprout analyze OUT` answers them
+        result = analyze_sweep(out, log)
+        if result is not None:
+            for line in analysis_text(result).splitlines():
+                log.info("%s", line)
     log.info("sweep %s: %d of %d cases ok%s -> %s", spec.name, ok, len(rows), note, out / "results.csv")
     print(f"{spec.name}: {ok} of {len(rows)} cases ok{note} -> {out / 'results.csv'}")
     return EXIT_OK if ok == len(rows) else EXIT_FAILED
