@@ -22,33 +22,32 @@ rule that every number says its unit.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from solver.core.case import CaseError, format_validation_error
 from solver.core.output import atomic_write_json
+from solver.workflow.analysis_plots import surface_plots, tornado_plot
+from solver.workflow.surface import (
+    Constraint,
+    Surface,
+    violations,
+    find_optimum,
+    fit_surface,
+    sobol_indices,
+    term_name,
+)
 
 # -- the [analysis] table -------------------------------------------------------------------------
 _REQUIRE = re.compile(r"^\s*(?P<response>[A-Za-z_][\w.]*)\s*(?P<op><=|>=)\s*(?P<limit>\S.*?)\s*$")
-
-
-class Constraint(NamedTuple):
-    response: str
-    op: str  # "<=" or ">="
-    limit: float  # in the response's own units
-
-    def text(self) -> str:
-        return f"{self.response} {self.op} {self.limit:g}"
 
 
 def parse_require(text: str) -> Constraint:
@@ -213,134 +212,7 @@ def numeric_parameters(case_values: list[dict], ranges: dict | None = None) -> t
     return params, left_out
 
 
-# -- the response surface -------------------------------------------------------------------------
-def quadratic_terms(p: int) -> list[tuple[int, ...]]:
-    """Intercept, linear, pure quadratic, interactions: (), (i,), (i, i), (i, j) with i < j."""
-    return [()] + [(i,) for i in range(p)] + [(i, i) for i in range(p)] + list(itertools.combinations(range(p), 2))
-
-
-def design_matrix(x: np.ndarray, terms: list[tuple[int, ...]]) -> np.ndarray:
-    x = np.atleast_2d(x)
-    return np.column_stack([np.prod(x[:, list(t)], axis=1) if t else np.ones(len(x)) for t in terms])
-
-
-def term_name(term: tuple[int, ...], names: list[str]) -> str:
-    if not term:
-        return "1"
-    if len(term) == 2 and term[0] == term[1]:
-        return f"{names[term[0]]}^2"
-    return "*".join(names[i] for i in term)
-
-
-def identifiable_terms(x: np.ndarray) -> tuple[list[tuple[int, ...]], list[tuple[tuple[int, ...], str]]]:
-    """The quadratic terms the design can identify, and the dropped ones with the reason.
-
-    A parameter sampled at two levels carries no curvature information, so its pure
-    quadratic goes first; then interactions (last first) while the design is rank deficient
-    or leaves no residual to estimate the error with; then the remaining pure quadratics."""
-    n, p = x.shape
-    terms = quadratic_terms(p)
-    dropped = []
-    for i in range(p):
-        if len(np.unique(x[:, i])) < 3:
-            terms.remove((i, i))
-            dropped.append(((i, i), "the parameter has fewer than 3 levels: no curvature information"))
-
-    def short(ts):
-        return len(ts) >= n or np.linalg.matrix_rank(design_matrix(x, ts)) < len(ts)
-
-    for kind, reason in ((lambda t: len(t) == 2 and t[0] != t[1], "interaction"),
-                         (lambda t: len(t) == 2 and t[0] == t[1], "pure quadratic")):
-        for t in [t for t in terms if kind(t)][::-1]:
-            if not short(terms):
-                break
-            terms.remove(t)
-            dropped.append((t, f"{reason}: the design cannot identify it besides the other terms "
-                               f"({n} cases)"))
-    return terms, dropped
-
-
-@dataclass
-class Surface:
-    """y = sum_k beta_k prod_{i in term_k} x_i, x scaled to [-1, 1]."""
-
-    terms: list[tuple[int, ...]]
-    beta: np.ndarray
-    p: int
-
-    def __call__(self, x) -> np.ndarray:
-        return design_matrix(np.atleast_2d(x), self.terms) @ self.beta
-
-    def gradient(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        g = np.zeros(self.p)
-        for t, b in zip(self.terms, self.beta):
-            for k, i in enumerate(t):
-                rest = t[:k] + t[k + 1:]
-                g[i] += b * np.prod(x[list(rest)]) if rest else b
-        return g
-
-    def coefficient(self, term: tuple[int, ...]) -> float:
-        return float(self.beta[self.terms.index(term)]) if term in self.terms else 0.0
-
-
-@dataclass
-class Fit:
-    surface: Surface
-    r2: float | None
-    r2_adjusted: float | None
-    loo_rms: float | None  # leave-one-out (PRESS) root mean square error, response units
-    residual_rms: float
-    dropped: list = field(default_factory=list)
-
-
-def fit_surface(x: np.ndarray, y: np.ndarray, terms: list[tuple[int, ...]] | None = None) -> Fit:
-    """Least squares on the identifiable quadratic terms (all of them unless ``terms``)."""
-    dropped = []
-    if terms is None:
-        terms, dropped = identifiable_terms(x)
-    n, k = len(y), len(terms)
-    a = design_matrix(x, terms)
-    q, r = np.linalg.qr(a)
-    beta = np.linalg.solve(r, q.T @ y)
-    resid = y - a @ beta
-    # The hat matrix H = Q Q^T; its diagonal gives every leave-one-out residual at once:
-    # e_(i) = e_i / (1 - h_ii), no refits.
-    h = np.sum(q**2, axis=1)
-    sse = float(resid @ resid)
-    sst = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - sse / sst if sst > 0 else None
-    r2_adj = 1.0 - (1.0 - r2) * (n - 1) / (n - k) if r2 is not None and n > k else None
-    loo = None
-    if np.all(h < 1 - 1e-9):
-        loo = float(np.sqrt(np.mean((resid / (1 - h)) ** 2)))
-    return Fit(Surface(terms, beta, x.shape[1]), r2, r2_adj, loo, float(np.sqrt(sse / n)), dropped)
-
-
-# -- sensitivities --------------------------------------------------------------------------------
-def sobol_indices(surface: Surface) -> tuple[np.ndarray, np.ndarray, float]:
-    """First-order and total Sobol indices of the surface, x independent uniform on [-1, 1];
-    and its variance.
-
-    With E[x] = 0, E[x^2] = 1/3, E[x^3] = 0, E[x^4] = 1/5, the ANOVA pieces of a quadratic
-    are f_i = b_i x_i + c_i (x_i^2 - 1/3) and f_ij = d_ij x_i x_j, mutually orthogonal:
-    V_i = b_i^2/3 + c_i^2 Var[x^2] with Var[x^2] = 1/5 - 1/9 = 4/45 (x_i and x_i^2 are
-    uncorrelated since E[x^3] = 0), V_ij = d_ij^2/9. S_i = V_i / V, ST_i = (V_i + sum_j
-    V_ij) / V, V = sum V_i + sum V_ij."""
-    p = surface.p
-    vi = np.array([surface.coefficient((i,)) ** 2 / 3 + surface.coefficient((i, i)) ** 2 * 4 / 45
-                   for i in range(p)])
-    vt = vi.copy()
-    for i, j in itertools.combinations(range(p), 2):
-        vij = surface.coefficient((i, j)) ** 2 / 9
-        vt[i] += vij
-        vt[j] += vij
-    total = float(vi.sum() + sum(surface.coefficient(t) ** 2 / 9 for t in itertools.combinations(range(p), 2)))
-    if total <= 0:
-        return np.zeros(p), np.zeros(p), 0.0
-    return vi / total, vt / total, total
-
-
+# -- sensitivities in the sweep's own terms ------------------------------------------------------
 def standardised_coefficients(surface: Surface, params: list[Parameter], y: np.ndarray) -> np.ndarray:
     """The slope at the box centre times the parameter's sample std over the response's:
     the response's change in its own standard deviations per standard deviation of the
@@ -350,63 +222,6 @@ def standardised_coefficients(surface: Surface, params: list[Parameter], y: np.n
         return np.zeros(len(params))
     return np.array([surface.coefficient((i,)) / p.half_width * np.std(p.values, ddof=1) / sy
                      for i, p in enumerate(params)])
-
-
-# -- the optimum ----------------------------------------------------------------------------------
-@dataclass
-class Optimum:
-    feasible: bool
-    x: np.ndarray  # scaled design
-    objective: float  # the objective response's predicted value
-    violation: float  # the largest constraint violation, relative to its scale (0 when feasible)
-
-
-def _violations(x, constraints, surfaces, scales) -> np.ndarray:
-    """Each constraint's violation over its scale (<= 0 where it holds)."""
-    out = []
-    for c, s in zip(constraints, scales):
-        y = surfaces[c.response](x)
-        out.append(((y - c.limit) if c.op == "<=" else (c.limit - y)) / s)
-    return np.array(out).reshape(len(constraints), -1)
-
-
-def find_optimum(surfaces: dict[str, Surface], objective: tuple[str, float], constraints: list[Constraint],
-                 p: int, scales: list[float] | None = None, seed: int = 0) -> Optimum:
-    """The best design on the surfaces inside the box [-1, 1]^p: a dense quasi-random
-    candidate set with the corners and the centre (a quadratic's optimum is often on the
-    box), then SLSQP from the best few candidates (feasible first, then least violating).
-    ``scales``: each constraint's typical size, so that feasibility is judged relatively."""
-    from scipy.optimize import minimize
-    from scipy.stats import qmc
-
-    name, sign = objective
-    f = surfaces[name]
-    scales = scales or [max(abs(c.limit), 1e-300) for c in constraints]
-    cand = [qmc.Sobol(p, scramble=True, seed=seed).random(2048) * 2 - 1, np.zeros((1, p))]
-    if p <= 10:
-        cand.append(np.array(list(itertools.product((-1.0, 1.0), repeat=p))))
-    cand = np.vstack(cand)
-    obj = sign * f(cand)
-    viol = np.max(np.maximum(_violations(cand, constraints, surfaces, scales), 0), axis=0) if constraints \
-        else np.zeros(len(cand))
-    order = np.lexsort((obj, viol))  # feasible (zero violation) first, then by objective
-    starts = [cand[i] for i in order[:8]]
-    cons = [{"type": "ineq",
-             "fun": (lambda x, c=c, s=s: -_violations(x, [c], surfaces, [s])[0, 0]),
-             "jac": (lambda x, c=c, s=s: (-1 if c.op == "<=" else 1) * surfaces[c.response].gradient(x) / s)}
-            for c, s in zip(constraints, scales)]
-    best = None
-    tol = 1e-7
-    for x0 in starts:
-        res = minimize(lambda x: sign * f(x)[0], x0, jac=lambda x: sign * f.gradient(x), method="SLSQP",
-                       bounds=[(-1, 1)] * p, constraints=cons, options={"ftol": 1e-12, "maxiter": 300})
-        for x in (np.clip(res.x, -1, 1), x0):
-            v = float(np.max(_violations(x, constraints, surfaces, scales), initial=0.0)) if constraints else 0.0
-            key = (max(v, 0) > tol, max(v, 0) if v > tol else 0.0, sign * f(x)[0])
-            if best is None or key < best[0]:
-                best = (key, x, max(v, 0.0))
-    _, x, v = best
-    return Optimum(v <= tol, x, float(f(x)[0]), v)
 
 
 # -- reading the sweep ----------------------------------------------------------------------------
@@ -541,7 +356,7 @@ def optimum_entry(params: list[Parameter], surfaces: dict, spread: dict, spec: A
     x = np.array([p.scaled(_written_si(p, float(p.si(x[i])))) for i, p in enumerate(params)])
     predicted = {r: float(s(x)[0]) for r, s in surfaces.items()}
     # written to 6 digits, an active constraint may miss by ~1e-6 of its scale
-    feasible = best.feasible and all(v <= WRITTEN for v in _violations(x, constraints, surfaces, scales)[:, 0])
+    feasible = best.feasible and all(v <= WRITTEN for v in violations(x, constraints, surfaces, scales)[:, 0])
     entry.update({
         "feasible": bool(feasible),
         "design": {p.name: p.value(float(p.si(x[i]))) for i, p in enumerate(params)},
@@ -551,7 +366,7 @@ def optimum_entry(params: list[Parameter], surfaces: dict, spread: dict, spec: A
         "predicted": {r: {"value": v, "unit": unit_of(r)} for r, v in predicted.items()},
         "constraints": [{"require": c.text(), "predicted": predicted[c.response],
                          "active": bool(abs(predicted[c.response] - c.limit) <= WRITTEN * s),
-                         "holds": bool(_violations(x, [c], surfaces, [s])[0, 0] <= WRITTEN)}
+                         "holds": bool(violations(x, [c], surfaces, [s])[0, 0] <= WRITTEN)}
                         for c, s in zip(constraints, scales)],
     })
     if rounded:
@@ -688,73 +503,3 @@ def analysis_text(result: dict) -> str:
 
 def _g(v: float) -> str:
     return f"{v:.6g}"
-
-
-# -- pictures -------------------------------------------------------------------------------------
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    plt = _pyplot()
-    tmp = path.with_name(f"{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-
-
-def tornado_plot(path: Path, result: dict) -> None:
-    """Per response, the Sobol total (light) and first-order (dark) indices as horizontal
-    bars, the largest on top."""
-    plt = _pyplot()
-    fitted = [(k, r) for k, r in result["responses"].items() if "sensitivity" in r]
-    if not fitted:
-        return
-    p = len(result["parameters"])
-    fig, axes = plt.subplots(len(fitted), 1, figsize=(7, 0.6 + (0.45 * p + 0.8) * len(fitted)), squeeze=False)
-    for ax, (name, r) in zip(axes[:, 0], fitted):
-        order = r["ranking"][::-1]
-        total = [r["sensitivity"][k]["sobol_total"] for k in order]
-        first = [r["sensitivity"][k]["sobol_first"] for k in order]
-        ax.barh(order, total, color="#9ecae1", label="total")
-        ax.barh(order, first, height=0.4, color="#08519c", label="first order")
-        ax.set_xlim(0, 1.05)
-        ax.set_title(f"{name} (R^2 {r['r2']:.4f})" if r["r2"] is not None else name, fontsize=9)
-        ax.tick_params(labelsize=8)
-    axes[0, 0].legend(fontsize=7, loc="lower right")
-    axes[-1, 0].set_xlabel("Sobol index of the response surface")
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def surface_plots(path: Path, result: dict, surfaces: dict[str, Surface], params: list[Parameter],
-                  results: list[dict]) -> None:
-    """Each response against each parameter: the cases as points, the surface as a line
-    through the box centre of the other parameters."""
-    plt = _pyplot()
-    if not surfaces:
-        return
-    fig, axes = plt.subplots(len(surfaces), len(params), figsize=(3.6 * len(params), 2.8 * len(surfaces)),
-                             squeeze=False)
-    for i, (name, surface) in enumerate(surfaces.items()):
-        for j, p in enumerate(params):
-            ax = axes[i, j]
-            rows = [k for k, res in enumerate(results) if _number(res.get(name))]
-            ax.plot([p.in_user_unit(p.values[k]) for k in rows], [results[k][name] for k in rows], "o", ms=4)
-            xs = np.linspace(-1, 1, 81)
-            grid = np.zeros((len(xs), len(params)))
-            grid[:, j] = xs
-            ax.plot([p.in_user_unit(v) for v in p.si(xs)], surface(grid), "-", lw=1.2)
-            ax.set_xlabel(f"{p.name} [{p.unit}]" if p.unit else p.name, fontsize=8)
-            ax.set_ylabel(name, fontsize=8)
-            ax.tick_params(labelsize=7)
-            ax.grid(alpha=0.3)
-    fig.suptitle(f"{result['sweep']}: response surfaces (others at the box centre)", fontsize=9)
-    fig.tight_layout()
-    _save(fig, path)
-

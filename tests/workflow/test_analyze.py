@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from solver.core.case import CaseError
-from solver.workflow.analyze import (
-    AnalysisSpec,
+from solver.workflow.analyze import AnalysisSpec
+from solver.workflow.surface import (
     Constraint,
     Surface,
     design_matrix,
