@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from solver.core.case import CaseError, CaseName, format_validation_error, read_input_toml
 from solver.core.output import atomic_write_json, atomic_write_text
@@ -74,6 +74,26 @@ class SweepSpec(BaseModel):
     # from [sweep], whose keys they are not)
     slurm: SlurmOptions = Field(default_factory=SlurmOptions, exclude=True)
     analysis: AnalysisSpec | None = Field(None, description="the file's own [analysis] table (set by load_sweep)")
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _ranges_read_as_ranges(cls, value):
+        """A table is a range: its own errors name its key (``parameters.x.hihg: unknown
+        key``) instead of pydantic's report that it is neither a list nor a range."""
+        if not isinstance(value, dict):
+            return value
+        read = {}
+        for key, v in value.items():
+            if isinstance(v, dict):
+                try:
+                    v = Range.model_validate(v)
+                except ValidationError as exc:
+                    raise ValueError(f"{key}.{format_validation_error(exc, v)}") from None
+            elif not isinstance(v, list):
+                raise ValueError(f"{key}: a list of values or a {{low, high}} range, not "
+                                 f"{type(v).__name__} {str(v)[:40]!r}")
+            read[key] = v
+        return read
 
     @model_validator(mode="after")
     def _consistent(self):

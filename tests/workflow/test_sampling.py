@@ -172,6 +172,11 @@ R = {"low": "1 um", "high": "2 um"}
     ({"method": "factorial", "parameters": {"a": {**R, "levels": 2, "nominal": "1.5 um"}}},
      "sweep.parameters.a.nominal: is for one_at_a_time"),
     ({"method": "grid", "parameters": {"a": R}}, "sweep.parameters.a: grid takes lists of values, not a range"),
+    ({"method": "sobol", "samples": 4, "parameters": {"a": {"low": "1 um", "hihg": "2 um"}}},
+     "sweep.parameters.a.high: required but missing"),
+    ({"method": "factorial", "parameters": {"a": {**R, "levels": True}}},
+     "sweep.parameters.a.levels: Input should be a valid integer"),
+    ({"method": "grid", "parameters": {"a": 3}}, "sweep.parameters.a: a list of values or a {low, high} range"),
 ])
 def test_bad_sampling_input_is_refused_naming_the_field(raw, words):
     """Each mistake is one line naming the field, as load_sweep reports it."""
