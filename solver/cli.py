@@ -12,6 +12,7 @@ by SIGTERM and SIGINT (OUT/summary.json says status "interrupted"; a checkpoint 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -115,13 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@functools.lru_cache(maxsize=1)
+def _parser() -> argparse.ArgumentParser:
+    """Built once per process: a sweep worker calls main() for every case."""
+    return build_parser()
+
+
 def main(argv: list[str] | None = None) -> int:
     comm = world()
     interrupt.install(comm)
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 file name is printed escaped, not a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = build_parser().parse_args(argv)
+    args = _parser().parse_args(argv)
     provenance.set_command(sys.argv[1:] if argv is None else argv)
     log = get_logger(comm, verbose=getattr(args, "verbose", False), quiet=getattr(args, "quiet", False))
     if args.command is None:
@@ -150,8 +157,12 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "analyze":
             from solver.workflow.analyze import analysis_text, analyze_sweep
+            from solver.workflow.sweep_run import responses_of
 
-            result = analyze_sweep(args.out, log, verify=False if args.no_verify else None) if comm.rank == 0 else None
+            result = None
+            if comm.rank == 0:
+                result = analyze_sweep(args.out, log, verify=False if args.no_verify else None,
+                                       responses=responses_of(args.out))
             if result is not None:
                 print(analysis_text(result))
             return EXIT_OK

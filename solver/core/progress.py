@@ -112,7 +112,11 @@ def announce_form_compilation(after: float = 2.0) -> None:
         try:
             return original(*args, **kwargs)
         finally:
-            _jit["seconds"] += time.perf_counter() - t0
+            took = time.perf_counter() - t0
+            # a compilation takes a second or so, a cache hit milliseconds: only compilations
+            # add up (a worker's hundreds of cache hits must not announce one)
+            if took > 0.1:
+                _jit["seconds"] += took
             if timer is not None:
                 timer.cancel()
 

@@ -89,6 +89,8 @@ class ThermoelasticSolution:
     steps: list[StepSolution]
     reports: list[SolveReport]
     warnings: list[str] = field(default_factory=list)
+    mesh_s: float = 0.0  # building the mesh (gmsh and its distribution)
+    results_s: float = 0.0  # the steps' stresses, shapes and averages
 
     @property
     def dofs(self) -> int:
@@ -127,8 +129,9 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
     t0 = time.perf_counter()
     domain = build_domain(case.geometry, comm, order=case.mesh_order, algorithm=case.mesh.algorithm,
                           threads=case.mesh.threads, max_cells=case.mesh.max_cells)
+    mesh_s = time.perf_counter() - t0
     log.info("mesh: %d cells, %d vertices (%s, order %d) in %.2f s", domain.info["cells"],
-             domain.info["vertices"], case.geometry.type, case.mesh_order, time.perf_counter() - t0)
+             domain.info["vertices"], case.geometry.type, case.mesh_order, mesh_s)
 
     path = case.load.path
     mats = material_fields(domain, material_state(materials, stress_free, path[0][1]))
@@ -156,6 +159,7 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
     free_modes = support_info["rigid_modes_removed_by_points"]
     steps: list[StepSolution] = []
     reports: list[SolveReport] = []
+    results_s = 0.0
 
     if not nonlinear:
         solver = ElasticSolver(forms.a, bcs, V, formulation, method, case.solver.rtol, case.solver.max_iterations,
@@ -174,7 +178,9 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
             log.info("step %s (%.1f degC): %d dofs, %s, %d iterations, true residual %.2e, %.2f s", name,
                      T - 273.15, dofs, report.method, report.iterations, report.residual_rel,
                      report.solve_s)
+            t0 = time.perf_counter()
             steps.append(_step_results(name, T, u, report, centre, ctx, free_modes))
+            results_s += time.perf_counter() - t0
         solver.destroy()
     else:
         u = forms.u_state
@@ -189,10 +195,13 @@ def solve_case(case: ThermoelasticCase, comm: MPI.Comm, log) -> ThermoelasticSol
                      report.iterations, report.options["linear_iterations"], report.solve_s)
             snapshot = fem.Function(V, name="displacement_m")
             snapshot.x.array[:] = u.x.array
+            t0 = time.perf_counter()
             steps.append(_step_results(name, T, snapshot, report, centre, ctx, free_modes))
+            results_s += time.perf_counter() - t0
 
     return ThermoelasticSolution(case, domain, forms, materials, stress_free, formulation, support_info, steps,
-                                 reports, warnings + _large_deflection_warnings(steps, lo, hi, nonlinear, log))
+                                 reports, warnings + _large_deflection_warnings(steps, lo, hi, nonlinear, log),
+                                 mesh_s=mesh_s, results_s=results_s)
 
 
 def _continuation(forms, u, bcs, mats, domain, materials, stress_free, T_from, T_to, case, method, name, log):
@@ -398,6 +407,7 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
     solver_info = sol.reports[-1].as_dict()
     solver_info["per_step"] = [{"step": s.name, "iterations": r.iterations, "residual_rel": r.residual_rel,
                                 "solve_s": round(r.solve_s, 4)} for s, r in zip(sol.steps, sol.reports)]
+    solver_info["results_s"] = round(sol.results_s, 4)
     data = summary(
         case.name, case.kind, "ok", comm.size, sol.dofs, wall_s, results, reference,
         source=source,
@@ -405,7 +415,7 @@ def write_outputs(sol: ThermoelasticSolution, staging: Staging, results: dict, r
                for i, s in enumerate(sol.steps)],
         solver=solver_info,
         mesh={"cells": sol.domain.info["cells"], "vertices": sol.domain.info["vertices"],
-              "geometry_order": sol.domain.info["geometry_order"],
+              "mesh_s": round(sol.mesh_s, 4), "geometry_order": sol.domain.info["geometry_order"],
               "cells_per_region": sol.domain.info["element_counts"]},
         supports=sol.supports,
         averaging_radius_um=1e6 * case.output.averaging_radius,

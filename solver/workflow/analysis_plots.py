@@ -67,11 +67,11 @@ def surface_plots(path: Path, result: dict, surfaces: dict[str, Surface], params
         for j, p in enumerate(params):
             ax = axes[i, j]
             rows = [k for k, res in enumerate(results) if _finite(res.get(name))]
-            ax.plot([p.in_user_unit(p.values[k]) for k in rows], [results[k][name] for k in rows], "o", ms=4)
+            ax.plot(p.in_user_units(p.values[rows]), [results[k][name] for k in rows], "o", ms=4)
             xs = np.linspace(-1, 1, 81)
             grid = np.zeros((len(xs), len(params)))
             grid[:, j] = xs
-            ax.plot([p.in_user_unit(v) for v in p.si(xs)], surface(grid), "-", lw=1.2)
+            ax.plot(p.in_user_units(p.si(xs)), surface(grid), "-", lw=1.2)
             ax.set_xlabel(f"{p.name} [{p.unit}]" if p.unit else p.name, fontsize=8)
             ax.set_ylabel(name, fontsize=8)
             ax.tick_params(labelsize=7)

@@ -154,11 +154,17 @@ class Parameter:
         return self.centre + self.half_width * np.asarray(x, dtype=float)
 
     def in_user_unit(self, si: float) -> float:
+        return float(self.in_user_units(np.array([si]))[0])
+
+    def in_user_units(self, si) -> np.ndarray:
+        """Many SI values in the user's unit at once (one unit conversion, not one per value:
+        a picture's curves convert thousands)."""
+        si = np.asarray(si, dtype=float)
         if not self.unit:
-            return float(si)
+            return si
         from meshes.units import ureg
 
-        return float(ureg.Quantity(si, self.si_unit).to(self.unit).magnitude)
+        return np.asarray(ureg.Quantity(si, self.si_unit).to(self.unit).magnitude, dtype=float)
 
     def value(self, si: float):
         """The value as the user writes it: ``"0.45 mm"``, or a plain number."""
@@ -268,10 +274,12 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def pick_responses(data: dict, results: list[dict], spec: AnalysisSpec | None) -> list[str]:
-    """The sweep's responses and those the [analysis] table names; without any, every
-    numeric result all ok cases report that varies."""
-    named = list(data.get("responses") or [])
+def pick_responses(data: dict, results: list[dict], spec: AnalysisSpec | None,
+                   default: list[str] | None = None) -> list[str]:
+    """The sweep's responses (else ``default``: what the sweep plotted) and those the
+    [analysis] table names; without any, every numeric result all ok cases report that
+    varies."""
+    named = list(data.get("responses") or default or [])
     for _, r in spec.named() if spec else []:
         if r not in named:
             named.append(r)
@@ -415,10 +423,11 @@ def verify_design(out: Path, data: dict, values: dict, responses: dict, log) -> 
 
 
 # -- the public function --------------------------------------------------------------------------
-def analyze_sweep(out: Path, log, verify: bool | None = None) -> dict | None:
+def analyze_sweep(out: Path, log, verify: bool | None = None, responses: list[str] | None = None) -> dict | None:
     """Analyse the finished sweep in OUT, write analysis.json, tornado.png and surfaces.png;
     None (nothing written, the reason logged) when there is nothing to analyse. ``verify``
-    overrides the [analysis] table's. CaseError when OUT is not a sweep's folder."""
+    overrides the [analysis] table's; ``responses`` are analysed when the sweep names none
+    (the base kind's key results it plots). CaseError when OUT is not a sweep's folder."""
     out = Path(out)
     data, values, results = read_sweep(out)
     entry = data.get("analysis") or {}
@@ -433,7 +442,7 @@ def analyze_sweep(out: Path, log, verify: bool | None = None) -> dict | None:
     if not params:
         log.info("analysis: no numeric parameter takes more than one value over the ok cases")
         return None
-    responses = pick_responses(data, results, spec)
+    responses = pick_responses(data, results, spec, responses)
     if not responses:
         log.info("analysis: no numeric response varies over the ok cases")
         return None

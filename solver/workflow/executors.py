@@ -12,6 +12,7 @@ takes only its current case with it (recorded as failed) and is replaced. SLURM'
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import signal
@@ -26,6 +27,7 @@ from solver.core.output import atomic_write_json
 from solver.workflow.sweep import case_argv, case_command, case_status, collect, read_manifest
 
 PYTHON = sys.executable
+COLLECT_EVERY_S = 2.0
 MPIRUN = str(Path(sys.executable).parent / "mpirun")
 
 
@@ -75,7 +77,7 @@ def run_one(out: Path, index: int, srun_mpi: str | None = None) -> int:
 
 
 def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated: bool = False) -> None:
-    """Run the cases ``jobs`` at a time; results.csv is rebuilt after each one finishes. An
+    """Run the cases ``jobs`` at a time; results.csv is rebuilt as they finish. An
     interrupt (SIGTERM, Ctrl-C) stops handing out cases, is passed to the running ones, and
     is raised again once they have ended (``--resume`` redoes them)."""
     lock = threading.Lock()
@@ -86,9 +88,16 @@ def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated:
         pending.put(i)
     use_workers = data["ranks"] == 1 and not isolated
 
+    last = {"collected": -math.inf}
+
     def finished(i, code):
         with lock:
-            collect(out)
+            # results.csv reads every case's summary: rebuilt at most every COLLECT_EVERY_S
+            # (and once more when the sweep ends), so that a sweep of thousands of short
+            # cases does not spend its time re-reading the finished ones
+            if time.monotonic() - last["collected"] >= COLLECT_EVERY_S:
+                collect(out)
+                last["collected"] = time.monotonic()
             if progress:
                 progress(data["cases"][i]["id"], case_status(out, data["cases"][i]["id"]), code)
 
@@ -126,6 +135,7 @@ def run_local(out: Path, indices: list[int], jobs: int, progress=None, isolated:
         raise
     finally:
         pool.shutdown(wait=True)
+        collect(out)  # every case that ended, also when the sweep was told to stop
 
 
 class Worker:

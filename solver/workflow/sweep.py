@@ -20,7 +20,8 @@ Every case is the base case with ``--set key=value`` overrides; it runs as its o
 ``sprout run`` process (under ``mpirun -n k`` for k ranks) into ``OUT/cases/<id>/``, whose
 ``summary.json`` is written last and atomically: a case is complete exactly when its
 summary says ``ok``, which is what ``--resume`` skips. ``OUT/results.csv`` is rebuilt from
-the summaries (atomically) after every case, so nothing is counted twice and an
+the summaries (atomically) as cases finish (at most every 2 s) and when the sweep ends or
+is stopped, so nothing is counted twice and an
 interruption loses at most the cases that were running. The JIT-compiled forms live in
 dolfinx's cache, shared by all cases: only the first case of a kind compiles.
 """
@@ -359,9 +360,9 @@ def case_status(out: Path, case_id: str) -> str:
 def collect(out: Path) -> tuple[list[str], list[dict]]:
     """results.csv from every case's summary: id, status, the parameters (as given and in SI
     units), then every result; timings.csv: each case's seconds in its worker or process,
-    in the run itself and in meshing and solving (kept apart, so that results.csv depends on
-    the inputs only). Both written atomically. Returns the
-    results' (header, rows)."""
+    in the run itself and in meshing, solving and results (kept apart, so that results.csv
+    depends on the inputs only). Both written atomically. Returns the results' (header,
+    rows)."""
     from meshes.units import ureg
 
     out = Path(out)
@@ -417,11 +418,12 @@ def _csv(header: list[str], rows: list[dict]) -> str:
 
 
 def _solve_seconds(summary: dict) -> float:
-    """Time spent meshing and solving, as the case reported it (the rest of its wall time is
-    the per-case overhead: start-up, imports, form loading, files)."""
+    """Time spent meshing, solving and computing results, as the case reported it (the rest
+    of its wall time is the per-case overhead: start-up, imports, validation, form loading,
+    files)."""
     solver = summary.get("solver", {})
     mesh = summary.get("mesh", {})
-    parts = [solver.get(k) for k in ("assemble_s", "setup_s", "solve_s", "mesh_s")]
+    parts = [solver.get(k) for k in ("assemble_s", "setup_s", "solve_s", "mesh_s", "results_s")]
     parts.append(mesh.get("mesh_s") if isinstance(mesh, dict) else None)
     values = [p for p in parts if isinstance(p, (int, float))]
     return float(sum(values)) if values else math.nan

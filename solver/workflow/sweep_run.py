@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def _run_sweep_claimed(args, log, spec, base, cases, out: Path, opts) -> int:
     note = (f", {warned} warning{'s' if warned > 1 else ''} in {cases_warned} case{'s' if cases_warned > 1 else ''}"
             f" ({out / 'warnings.txt'})" if warned else "")
     if ok >= 2:  # the design questions, as `sprout analyze OUT` answers them
-        result = analyze_sweep(out, log)
+        result = analyze_sweep(out, log, responses=responses)
         if result is not None:
             for line in analysis_text(result).splitlines():
                 log.info("%s", line)
@@ -183,6 +184,20 @@ def run_sweep_case(args, sprout_main) -> int:
     if data["ranks"] == 1:
         return run_in_process(out, args.index, sprout_main)
     return run_one(out, args.index, getattr(args, "srun_mpi", None))
+
+
+def responses_of(out: Path) -> list[str] | None:
+    """What the sweep in OUT plots and analyses: its responses, else the base kind's key
+    results among its results.csv columns; None when OUT says too little to tell."""
+    try:
+        data = read_manifest(out)
+        if data.get("responses"):
+            return list(data["responses"])
+        with open(Path(out) / "results.csv", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        return default_responses(header, load_case(Path(data["base"]), data["set"]))
+    except (OSError, ValueError, KeyError):  # CaseError is a ValueError: the base moved or changed
+        return None
 
 
 def default_responses(header: list[str], base_case) -> list[str]:
