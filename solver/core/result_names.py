@@ -60,10 +60,15 @@ class ResultNames:
 
 
 def check_names(declared: ResultNames | None, names: list[str], where: str, what: str) -> None:
-    """CaseError naming the first of ``names`` that ``declared`` does not know."""
+    """CaseError naming the first of ``names`` (the list ``where``) that ``declared`` does not know."""
+    check_fields(declared, [(f"{where}[{i}]", name) for i, name in enumerate(names)], what)
+
+
+def check_fields(declared: ResultNames | None, fields: list[tuple[str, str]], what: str) -> None:
+    """CaseError naming the first (field, result name) whose name ``declared`` does not know."""
     if declared is None:
         return
-    for i, name in enumerate(names):
+    for where, name in fields:
         if not declared.knows(name):
-            raise CaseError(f"{where}[{i}]: {name!r} is not a result {what} reports; it reports e.g. "
+            raise CaseError(f"{where}: {name!r} is not a result {what} reports; it reports e.g. "
                             f"{declared.listing()}")

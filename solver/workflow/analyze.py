@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from solver.core.case import CaseError, format_validation_error
 from solver.core.output import atomic_write_json
+from solver.core.result_names import check_fields
 from solver.workflow.analysis_plots import surface_plots, tornado_plot
 from solver.workflow.surface import (
     Constraint,
@@ -108,12 +109,7 @@ class AnalysisSpec(BaseModel):
 def check_analysis_names(spec: AnalysisSpec, declared, what: str) -> None:
     """CaseError naming the field whose response the base case does not report (the names
     a kind declares, as a sweep's ``responses`` are checked)."""
-    if declared is None:
-        return
-    for where, name in spec.named():
-        if not declared.knows(name):
-            raise CaseError(f"analysis.{where}: {name!r} is not a result {what} reports; it reports e.g. "
-                            f"{declared.listing()}")
+    check_fields(declared, [(f"analysis.{where}", name) for where, name in spec.named()], what)
 
 
 def manifest_entry(analysis: AnalysisSpec | None, parameters: dict) -> dict | None:

@@ -43,6 +43,11 @@ _TIME = re.compile(r"^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,
                    r"|UNLIMITED|INFINITE)$")
 _MEM = re.compile(r"^\d+[KMGT]?$")
 _CONSTRAINT = re.compile(r"^[A-Za-z0-9_.,&|*:\[\]()-]+$")
+_SYNTAX = {  # field: (pattern, what a value must be)
+    "time": (_TIME, "a SLURM time (minutes, 'HH:MM:SS' or 'D-HH:MM:SS')"),
+    "mem": (_MEM, "a SLURM memory size (a whole number with K, M, G or T)"),
+    "constraint": (_CONSTRAINT, "a SLURM feature expression"),
+}
 
 
 class SlurmOptions(BaseModel):
@@ -63,25 +68,12 @@ class SlurmOptions(BaseModel):
                                        description="tasks per array job (default: the cluster's MaxArraySize)")
     poll_s: float = Field(10.0, gt=0, le=3600, description="seconds between looks at the queue while waiting")
 
-    @field_validator("time")
+    @field_validator("time", "mem", "constraint")
     @classmethod
-    def _time(cls, v):
-        if v is not None and not _TIME.match(v):
-            raise ValueError(f"{v!r} is not a SLURM time (minutes, 'HH:MM:SS' or 'D-HH:MM:SS')")
-        return v
-
-    @field_validator("mem")
-    @classmethod
-    def _mem(cls, v):
-        if v is not None and not _MEM.match(v):
-            raise ValueError(f"{v!r} is not a SLURM memory size (a whole number with K, M, G or T)")
-        return v
-
-    @field_validator("constraint")
-    @classmethod
-    def _constraint(cls, v):
-        if v is not None and not _CONSTRAINT.match(v):
-            raise ValueError(f"{v!r} is not a SLURM feature expression")
+    def _slurm_syntax(cls, v, info):
+        pattern, what = _SYNTAX[info.field_name]
+        if v is not None and not pattern.match(v):
+            raise ValueError(f"{v!r} is not {what}")
         return v
 
     @field_validator("extra")
@@ -106,21 +98,26 @@ def chunks(indices: list[int], size: int) -> list[list[int]]:
     return [indices[k:k + size] for k in range(0, len(indices), size)]
 
 
-def array_script(out: Path, indices: list[int], jobs: int, ranks: int, name: str, opts: SlurmOptions,
-                 chunk: int) -> str:
-    """The job script of one chunk: task t runs case ``indices[t]``, at most ``jobs`` at once."""
-    out = Path(out).resolve()
-    lines = ["#!/bin/bash", f"#SBATCH --job-name=sprout-{name}",
-             f"#SBATCH --array=0-{len(indices) - 1}%{max(1, jobs)}",
+def directives(out: Path, tasks: int, jobs: int, ranks: int, name: str, opts: SlurmOptions) -> list[str]:
+    """The script's first line and its #SBATCH lines: an array of ``tasks``, at most ``jobs``
+    at once, each on ``ranks`` MPI ranks of one node, with the user's options."""
+    lines = ["#!/bin/bash", f"#SBATCH --job-name=sprout-{name}", f"#SBATCH --array=0-{tasks - 1}%{max(1, jobs)}",
              f"#SBATCH --ntasks={ranks}", "#SBATCH --nodes=1",
-             f"#SBATCH --output={out}/logs/slurm-%A_%a.out"]
+             f"#SBATCH --output={Path(out).resolve()}/logs/slurm-%A_%a.out"]
     for key in ("time", "partition", "account", "qos", "mem", "constraint"):
         value = getattr(opts, key)
         if value is not None:
             lines.append(f"#SBATCH --{key}={value}")
     if opts.requeue:
         lines += ["#SBATCH --requeue", "#SBATCH --open-mode=append"]
-    lines += [f"#SBATCH {line}" for line in opts.extra]
+    return lines + [f"#SBATCH {line}" for line in opts.extra]
+
+
+def array_script(out: Path, indices: list[int], jobs: int, ranks: int, name: str, opts: SlurmOptions,
+                 chunk: int) -> str:
+    """The job script of one chunk: task t runs case ``indices[t]``, at most ``jobs`` at once."""
+    out = Path(out).resolve()
+    lines = directives(out, len(indices), jobs, ranks, name, opts)
     cases = " ".join(str(i) for i in indices)
     launcher = f" --srun-mpi {shlex.quote(opts.mpi)}" if ranks > 1 else ""
     lines += [
@@ -188,8 +185,7 @@ def check_submission(opts: SlurmOptions, ranks: int, name: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "probe.sbatch"
-        text = array_script(Path(tmp), [0], 1, ranks, name, opts, 0)
-        script.write_text(text.split("set -euo pipefail")[0] + "true\n")
+        script.write_text("\n".join(directives(Path(tmp), 1, 1, ranks, name, opts) + ["true", ""]))
         r = _call(["sbatch", "--test-only", str(script)])
     if r.returncode != 0:
         words = " ".join(line.removeprefix("sbatch: error: ") for line in r.stderr.strip().splitlines())

@@ -29,13 +29,16 @@ class CaseState:
     results: dict = field(default_factory=dict)
 
 
-def case_states(out: Path) -> list[CaseState]:
+def case_states(out: Path, queued: dict[int, str] | None = None) -> list[CaseState]:
+    """Each case's state; ``queued``: the SLURM states of the cases still in the queue
+    (``slurm.queued_cases``), asked here when not given."""
     out = Path(out)
     try:
         data = read_manifest(out)
     except (OSError, ValueError):
         raise CaseError(f"OUT {out}: not a sweep's output folder (no readable manifest.json)") from None
-    queued = slurm.queued_cases(out) or {}
+    if queued is None:
+        queued = slurm.queued_cases(out) or {}
     states = []
     for index, case in enumerate(data["cases"]):
         cid = case["id"]
@@ -65,7 +68,8 @@ def case_states(out: Path) -> list[CaseState]:
 
 def status_text(out: Path, responses: list[str] | None = None) -> str:
     out = Path(out)
-    states = case_states(out)
+    queued = slurm.queued_cases(out)  # None: squeue did not answer
+    states = case_states(out, queued or {})
     counts = {s: sum(c.state == s for c in states) for s in ORDER}
     done = counts["ok"] + counts["failed"]
     lines = [f"{out.name}: {done} of {len(states)} cases done ("
@@ -80,7 +84,7 @@ def status_text(out: Path, responses: list[str] | None = None) -> str:
     if jobs:
         lines.append("  SLURM jobs: " + ", ".join(dict.fromkeys(j["job_id"] for j in jobs))
                      + ("" if counts["queued"] or counts["running"] else " (none in the queue now)"))
-        if slurm.queued_cases(out) is None:
+        if queued is None:
             lines.append("  (squeue did not answer here: cases waiting in the queue show as pending)")
     ok = [c for c in states if c.state == "ok"]
     if responses is None:

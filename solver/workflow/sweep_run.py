@@ -146,7 +146,8 @@ def run_on_slurm(args, log, spec, out: Path, todo: list[int], opts: slurm.SlurmO
     todo = todo + waiting
     jobs = earlier + jobs
     pace = Progress(len(todo))
-    ids = [read_manifest(out)["cases"][i]["id"] for i in todo]
+    listed = read_manifest(out)["cases"]
+    ids = [listed[i]["id"] for i in todo]
     seen = {"done": 0}
 
     def look():
